@@ -1,0 +1,87 @@
+package dev.smartbroker.cerner;
+
+import java.io.IOException;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.keycloak.util.JsonSerialization;
+
+/**
+ * A successful answer of Cerner's token endpoint, parsed once (cerner-smart-facts §2.5, §2.8, §3.3).
+ *
+ * <p>Launch context comes from this JSON, never from the access token, which is an opaque JWE
+ * (cerner-smart-facts §2.6). {@code toString} never prints a token.
+ */
+record CernerTokenResponse(String accessToken, String tokenType, long expiresIn, String scope, String refreshToken,
+                           String idToken, String patient, String encounter, String tenant, String user, String username,
+                           Boolean needPatientBanner, String smartStyleUrl) {
+
+    /** Parses a 2xx body; a body without an access token is an error answer, not a token response. */
+    static CernerTokenResponse parse(String body) throws CernerException {
+        JsonNode json;
+        try {
+            json = JsonSerialization.readValue(body, JsonNode.class);
+        } catch (IOException | RuntimeException e) {
+            throw new CernerException(CernerException.Kind.TOKEN_ERROR, "token response is not JSON");
+        }
+        if (json == null || !json.isObject()) {
+            throw new CernerException(CernerException.Kind.TOKEN_ERROR, "token response is not a JSON object");
+        }
+        String accessToken = text(json, "access_token");
+        if (accessToken == null) {
+            throw new CernerException(CernerException.Kind.TOKEN_ERROR, "token response has no access_token");
+        }
+        long expiresIn = json.path("expires_in").canConvertToLong() ? json.path("expires_in").asLong() : 0;
+        if (expiresIn <= 0 && json.path("expires_in").isTextual()) {
+            try {
+                expiresIn = Long.parseLong(json.path("expires_in").asText().trim());
+            } catch (NumberFormatException e) {
+                expiresIn = 0;
+            }
+        }
+        JsonNode banner = json.get(Smart.NEED_PATIENT_BANNER);
+        Boolean needBanner = banner == null || banner.isNull() ? null : banner.isBoolean() ? banner.asBoolean()
+                : Boolean.valueOf(banner.asText());
+        return new CernerTokenResponse(accessToken, text(json, "token_type"), expiresIn, text(json, "scope"),
+                text(json, "refresh_token"), text(json, "id_token"), text(json, Smart.PATIENT), text(json, Smart.ENCOUNTER),
+                text(json, Smart.TENANT), text(json, Smart.USER), text(json, Smart.USERNAME), needBanner,
+                text(json, Smart.SMART_STYLE_URL));
+    }
+
+    /** Cerner's error body: {@code {"error": ..., "error_uri": ...}} (cerner-smart-facts §7). */
+    static CernerException error(int status, String body, CernerException.Kind fallback) {
+        String error = null;
+        String errorUri = null;
+        try {
+            JsonNode json = JsonSerialization.readValue(body, JsonNode.class);
+            if (json != null && json.isObject()) {
+                error = text(json, "error");
+                errorUri = text(json, "error_uri");
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: classified below by status only
+        }
+        CernerException.Kind kind = fallback;
+        if ("invalid_grant".equals(error)) {
+            kind = CernerException.Kind.INVALID_GRANT;
+        } else if ("invalid_client".equals(error) || "unauthorized_client".equals(error) || status == 401) {
+            kind = CernerException.Kind.INVALID_CLIENT;
+        }
+        return new CernerException(kind, "token endpoint answered HTTP " + status + (error == null ? "" : " " + error),
+                error, errorUri, null);
+    }
+
+    private static String text(JsonNode json, String field) {
+        JsonNode v = json.get(field);
+        if (v == null || v.isNull() || v.isContainerNode()) {
+            return null;
+        }
+        String s = v.asText();
+        return s == null || s.isBlank() ? null : s;
+    }
+
+    @Override
+    public String toString() {
+        return "CernerTokenResponse[tenant=" + tenant + ", scope=" + scope + ", expiresIn=" + expiresIn
+                + ", refreshToken=" + (refreshToken != null) + ", idToken=" + (idToken != null) + "]";
+    }
+}

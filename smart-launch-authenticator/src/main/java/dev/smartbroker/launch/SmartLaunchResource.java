@@ -1,0 +1,139 @@
+package dev.smartbroker.launch;
+
+import java.net.URI;
+import java.util.Optional;
+
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.CacheControl;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
+
+import dev.smartbroker.cerner.CernerTenants;
+import dev.smartbroker.cerner.LaunchErrors;
+import dev.smartbroker.cerner.Smart;
+import org.jboss.logging.Logger;
+import org.keycloak.events.Details;
+import org.keycloak.events.EventBuilder;
+import org.keycloak.events.EventType;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.services.util.ResolveRelative;
+
+/**
+ * The SMART Launch URI admins register in Code Console: {@code /realms/{realm}/smart-launch/{client_id}}.
+ *
+ * <p>PowerChart opens it with {@code iss} and {@code launch}. It checks {@code iss} against the configured tenants
+ * without any network call, parks the launch for the app and sends the browser, in the same window, to the app's
+ * Home URL. The app then signs in with its ordinary OIDC code flow; the launch authenticator picks the launch up
+ * there, so the Cerner round trip happens inside the app's own authorization request and the app receives only
+ * the code it asked for.
+ */
+public final class SmartLaunchResource {
+
+    private static final Logger LOG = Logger.getLogger(SmartLaunchResource.class);
+    private static final int MAX_LOGGED_ISS = 200;
+
+    private final KeycloakSession session;
+    private final long pendingLaunchSeconds;
+
+    SmartLaunchResource(KeycloakSession session, long pendingLaunchSeconds) {
+        this.session = session;
+        this.pendingLaunchSeconds = pendingLaunchSeconds;
+    }
+
+    @GET
+    public Response withoutApp(@QueryParam(Smart.ISS) String iss) {
+        RealmModel realm = session.getContext().getRealm();
+        EventBuilder event = event(realm).detail(Details.REASON, "Launch URI without app");
+        return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_APP, "Launch URI names no app", null, ""));
+    }
+
+    @GET
+    @Path("{clientId}")
+    public Response launch(@PathParam("clientId") String clientId, @QueryParam(Smart.ISS) String iss,
+                           @QueryParam(Smart.LAUNCH) String launch) {
+        RealmModel realm = session.getContext().getRealm();
+        EventBuilder event = event(realm).client(clientId);
+        if (iss != null) {
+            event.detail("smart_iss", iss.length() > MAX_LOGGED_ISS ? iss.substring(0, MAX_LOGGED_ISS) : iss);
+        }
+
+        ClientModel client = realm.getClientByClientId(clientId);
+        if (client == null || !client.isEnabled()) {
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_APP,
+                    "no enabled client " + clientId, null, clientId));
+        }
+        if (iss == null || iss.isBlank() || launch == null || launch.isBlank()) {
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.MISSING_PARAMETERS,
+                    iss == null || iss.isBlank() ? "iss missing" : "launch missing", null));
+        }
+        // Before anything else talks to the network: the iss must be a configured tenant.
+        Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss);
+        if (tenant.isEmpty()) {
+            LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant of realm %s", clientId, realm.getName());
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_TENANT,
+                    "iss matches no configured tenant", null));
+        }
+        event.detail(Details.IDENTITY_PROVIDER, tenant.get().alias()).detail(Smart.DETAIL_TENANT, tenant.get().tenantId());
+        if (!tenant.get().enabled()) {
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.TENANT_DISABLED,
+                    "tenant's identity provider is disabled", null));
+        }
+        if (!LaunchableClients.isLaunchable(client)) {
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
+                    "client has no SMART launch context scope", null, clientId));
+        }
+        String landing = client.getBaseUrl() == null ? null
+                : ResolveRelative.resolveRelativeUri(session, client.getRootUrl(), client.getBaseUrl());
+        if (landing == null || landing.isBlank() || !isWebUrl(landing)) {
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
+                    "client has no Home URL to land on", null, clientId));
+        }
+
+        int maxAge = (int) pendingLaunchSeconds;
+        Optional<String> previous = PendingLaunches.handleFromCookie(session, client);
+        String handle = PendingLaunches.create(session, client, tenant.get().alias(), iss, launch, pendingLaunchSeconds);
+        if (previous.isPresent() && PendingLaunches.peek(session, previous.get()).isPresent()) {
+            // A launch of this app is still waiting in this browser: the cookie can no longer tell the two apart.
+            LOG.debugf("Second pending launch of client %s in one browser: both reachable by handle only", clientId);
+            PendingLaunches.contest(session, previous.get());
+            PendingLaunches.contest(session, handle);
+        }
+        URI target = UriBuilder.fromUri(landing).queryParam(LaunchParameters.HANDLE, handle).build();
+        LOG.debugf("Launch of client %s from tenant %s parked; landing on the app", clientId, tenant.get().tenantId());
+        return Response.seeOther(target)
+                .cookie(PendingLaunches.cookie(session, realm, client, handle, maxAge))
+                .cacheControl(noStoreControl())
+                .build();
+    }
+
+    private EventBuilder event(RealmModel realm) {
+        return new EventBuilder(realm, session, session.getContext().getConnection())
+                .event(EventType.LOGIN)
+                .detail(Smart.DETAIL_LAUNCH_MODE, "launch_uri");
+    }
+
+    private static boolean isWebUrl(String url) {
+        try {
+            URI uri = URI.create(url);
+            return uri.getScheme() != null && (uri.getScheme().equals("https") || uri.getScheme().equals("http")) && uri.getHost() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static Response noStore(Response response) {
+        return Response.fromResponse(response).cacheControl(noStoreControl()).build();
+    }
+
+    private static CacheControl noStoreControl() {
+        CacheControl cc = new CacheControl();
+        cc.setNoStore(true);
+        cc.setNoCache(true);
+        return cc;
+    }
+}
