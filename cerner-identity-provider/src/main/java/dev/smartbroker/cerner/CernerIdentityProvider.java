@@ -1,6 +1,5 @@
 package dev.smartbroker.cerner;
 
-import java.net.URI;
 import java.util.Locale;
 import java.util.Set;
 
@@ -177,10 +176,10 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         }
         String tenant = tenantId();
         // Ids only make sense within their tenant (cerner-smart-facts §1.1): the local user is keyed by both.
-        String federatedId = tenant + "/" + resourceType + "/" + resourceId;
+        String federatedId = FederatedUsers.federatedId(tenant, resourceType, resourceId);
         identity.setId(federatedId);
         identity.setBrokerUserId(getConfig().getAlias() + "." + federatedId);
-        identity.setUsername(username(getConfig().getAlias(), resourceType, resourceId));
+        identity.setUsername(FederatedUsers.username(getConfig().getAlias(), resourceType, resourceId));
         nameFromIdToken(identity, idToken);
         identity.getContextData().put(CONTEXT_TOKEN_RESPONSE, tokenResponse);
         identity.getContextData().put(Smart.FHIR_USER, fhirUser);
@@ -223,12 +222,6 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
                 identity.setLastName(n.trim());
             }
         }
-    }
-
-    /** A stable, valid Keycloak username: alias, resource type and id; never a name (names change, ids do not). */
-    static String username(String alias, String resourceType, String resourceId) {
-        String raw = (alias + "." + resourceType + "." + resourceId).toLowerCase(Locale.ROOT);
-        return raw.replaceAll("[^a-z0-9._@+-]", "-");
     }
 
     // ---------------------------------------------------------------- id_token validation
@@ -302,15 +295,6 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
     public boolean reloadKeys() {
         // Cerner's keys live in CernerJwks, which refetches on an unknown kid by itself.
         return false;
-    }
-
-    static boolean isAbsoluteHttpUrl(String value) {
-        try {
-            URI uri = URI.create(value);
-            return uri.getScheme() != null && uri.getScheme().startsWith("http") && uri.getHost() != null;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 
     static long now() {

@@ -1,0 +1,28 @@
+package dev.smartbroker.cerner;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.keycloak.Config;
+
+/**
+ * Settings of the realm's Cerner endpoints ({@code --spi-realm-restapi-extension--cerner--<name>}).
+ *
+ * @param jwksMaxAgeSeconds how long Cerner may cache the realm's JWKS ({@code Cache-Control: max-age}); a key
+ *                          rotation waits at least this long between publishing a key and signing with it
+ */
+record CernerRealmResourceSettings(int jwksMaxAgeSeconds) {
+
+    static final int DEFAULT_JWKS_MAX_AGE_SECONDS = 300;
+
+    static CernerRealmResourceSettings from(Config.Scope config) {
+        int maxAge = config == null ? DEFAULT_JWKS_MAX_AGE_SECONDS : config.getInt("jwks-max-age-seconds", DEFAULT_JWKS_MAX_AGE_SECONDS);
+        return new CernerRealmResourceSettings(Math.max(0, Math.min(86_400, maxAge)));
+    }
+
+    Map<String, String> describe() {
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("jwks-max-age-seconds", String.valueOf(jwksMaxAgeSeconds));
+        return info;
+    }
+}

@@ -1,0 +1,138 @@
+package dev.smartbroker.it.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import dev.smartbroker.simulator.AppRegistration;
+import dev.smartbroker.simulator.CernerSimulator;
+import dev.smartbroker.simulator.SimulatorConfig;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Everything the integration tests run against, started once per test run:
+ * the Cerner simulator (embedded, free loopback port), the real Keycloak distribution with our providers and the
+ * demo realm export, and the sample app as its own process.
+ */
+public final class Environment implements ExtensionContext.Store.CloseableResource {
+
+    public static final String SANDBOX_TENANT = "ec2458f2-1e24-41c8-b71b-0e701af7583d";
+    public static final String NORTHWIND_TENANT = "hH7nD2kqV9sLxP4tR6wB8zF1cJ3mQ5yA";
+    public static final String SANDBOX_IDP = "cerner-sandbox";
+    public static final String NORTHWIND_IDP = "cerner-northwind";
+    /** Cerner-side registrations of the broker, as the demo realm's tenants name them. */
+    public static final String BROKER_CLIENT_ID = "smart-broker-demo";
+    public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
+    public static final String BROKER_JWT_CLIENT_ID = "smart-broker-demo-jwt";
+    public static final List<String> PROVIDER_SCOPES = List.of("launch", "openid", "fhirUser", "profile", "online_access",
+            "offline_access", "user/Patient.read", "user/Encounter.read", "user/Observation.read", "user/Practitioner.read");
+
+    private final CernerSimulator simulator;
+    private final KeycloakServer keycloak;
+    private final ManagedProcess sampleApp;
+    private final String sampleAppUrl;
+    private final KeycloakAdmin admin;
+
+    private Environment(CernerSimulator simulator, KeycloakServer keycloak, ManagedProcess sampleApp, String sampleAppUrl) {
+        this.simulator = simulator;
+        this.keycloak = keycloak;
+        this.sampleApp = sampleApp;
+        this.sampleAppUrl = sampleAppUrl;
+        this.admin = new KeycloakAdmin(keycloak.url());
+    }
+
+    static Environment start() {
+        Path work = Path.of(System.getProperty("it.work.dir", "target/it-work"));
+        CernerSimulator simulator = CernerSimulator.start(SimulatorConfig.defaults().withPort(0));
+        KeycloakServer keycloak = null;
+        ManagedProcess sampleApp = null;
+        try {
+            int sampleAppPort = Ports.free();
+            String sampleAppUrl = "http://127.0.0.1:" + sampleAppPort;
+            keycloak = KeycloakServer.start(Path.of(System.getProperty("keycloak.home")), Path.of(System.getProperty("providers.dir")),
+                    resource("realms/smart-demo-realm.json"),
+                    Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
+                    List.of(), work.resolve("keycloak.log"));
+            registerBroker(simulator, keycloak);
+
+            String java = ProcessHandle.current().info().command().orElse("java");
+            sampleApp = ManagedProcess.start("sample-app", List.of(java, "-Xmx256m", "-jar", System.getProperty("sample.app.jar")),
+                    work, Map.of("SAMPLE_APP_PORT", String.valueOf(sampleAppPort), "KEYCLOAK_URL", keycloak.url()),
+                    work.resolve("sample-app.log"));
+            sampleApp.awaitHttp200(sampleAppUrl + "/logged-out", Duration.ofMinutes(2));
+            return new Environment(simulator, keycloak, sampleApp, sampleAppUrl);
+        } catch (IOException | RuntimeException e) {
+            if (sampleApp != null) {
+                sampleApp.stop();
+            }
+            if (keycloak != null) {
+                keycloak.close();
+            }
+            simulator.close();
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    /** The broker's registrations at the simulated Cerner: what an integration engineer types into Code Console. */
+    private static void registerBroker(CernerSimulator simulator, KeycloakServer keycloak) {
+        String realmUrl = keycloak.realmUrl();
+        String launchUri = realmUrl + "/smart-launch/sample-app";
+        simulator.registerApp(new AppRegistration(BROKER_CLIENT_ID, "SMART broker demo", BROKER_CLIENT_SECRET,
+                List.of(realmUrl + "/broker/" + SANDBOX_IDP + "/endpoint"), launchUri, PROVIDER_SCOPES, null, "v1",
+                "provider", false));
+        simulator.registerApp(new AppRegistration(BROKER_JWT_CLIENT_ID, "SMART broker demo (JWT)", null,
+                List.of(realmUrl + "/broker/" + NORTHWIND_IDP + "/endpoint"), launchUri, PROVIDER_SCOPES,
+                realmUrl + "/cerner/jwks", "v1", "provider", false));
+    }
+
+    static String resource(String name) {
+        try (InputStream in = Environment.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public CernerSimulator simulator() {
+        return simulator;
+    }
+
+    public KeycloakServer keycloak() {
+        return keycloak;
+    }
+
+    public KeycloakAdmin admin() {
+        return admin;
+    }
+
+    public ManagedProcess sampleApp() {
+        return sampleApp;
+    }
+
+    public String sampleAppUrl() {
+        return sampleAppUrl;
+    }
+
+    public String realm() {
+        return keycloak.realm();
+    }
+
+    public String realmUrl() {
+        return keycloak.realmUrl();
+    }
+
+    @Override
+    public void close() {
+        sampleApp.stop();
+        keycloak.close();
+        simulator.close();
+    }
+}

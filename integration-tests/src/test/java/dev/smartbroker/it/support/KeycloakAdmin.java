@@ -1,0 +1,132 @@
+package dev.smartbroker.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** The Keycloak admin REST API, as the bootstrap admin. */
+public final class KeycloakAdmin {
+
+    private final String baseUrl;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private String token;
+    private Instant tokenExpires = Instant.EPOCH;
+
+    public KeycloakAdmin(String baseUrl) {
+        this.baseUrl = baseUrl;
+    }
+
+    /** A response of the admin API. */
+    public record Response(int status, String body) {
+
+        public JsonNode json() {
+            return Json.parse(body);
+        }
+    }
+
+    public Response get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).GET());
+    }
+
+    public Response post(String path, Object body) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
+    }
+
+    public Response put(String path, Object body) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
+    }
+
+    public Response delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).DELETE());
+    }
+
+    /** User events of a realm, newest first, optionally of given types. */
+    public List<JsonNode> events(String realm, String... types) {
+        StringBuilder path = new StringBuilder("/realms/" + realm + "/events?max=200");
+        for (String type : types) {
+            path.append("&type=").append(URLEncoder.encode(type, StandardCharsets.UTF_8));
+        }
+        Response response = get(path.toString());
+        List<JsonNode> events = new ArrayList<>();
+        response.json().forEach(events::add);
+        return events;
+    }
+
+    public void clearEvents(String realm) {
+        delete("/realms/" + realm + "/events");
+    }
+
+    /** Internal id of a client. */
+    public String clientUuid(String realm, String clientId) {
+        JsonNode clients = get("/realms/" + realm + "/clients?clientId=" + URLEncoder.encode(clientId, StandardCharsets.UTF_8)).json();
+        if (!clients.isArray() || clients.isEmpty()) {
+            throw new IllegalStateException("no client " + clientId);
+        }
+        return clients.get(0).get("id").asText();
+    }
+
+    /** Active user sessions of a client. */
+    public List<JsonNode> clientSessions(String realm, String clientId) {
+        List<JsonNode> sessions = new ArrayList<>();
+        get("/realms/" + realm + "/clients/" + clientUuid(realm, clientId) + "/user-sessions").json().forEach(sessions::add);
+        return sessions;
+    }
+
+    public int sessionCount(String realm) {
+        int count = 0;
+        for (JsonNode stat : get("/realms/" + realm + "/client-session-stats").json()) {
+            count += stat.path("active").asInt();
+        }
+        return count;
+    }
+
+    private synchronized String token() {
+        if (token == null || Instant.now().isAfter(tokenExpires)) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/realms/master/protocol/openid-connect/token"))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(Browser.formBody(Map.of("grant_type", "password",
+                            "client_id", "admin-cli", "username", "admin", "password", "admin"))))
+                    .build();
+            try {
+                JsonNode json = Json.parse(client.send(request, HttpResponse.BodyHandlers.ofString()).body());
+                token = json.get("access_token").asText();
+                tokenExpires = Instant.now().plusSeconds(json.get("expires_in").asLong() - 10);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        return token;
+    }
+
+    private Response send(HttpRequest.Builder builder) {
+        try {
+            HttpResponse<String> response = client.send(builder.header("Authorization", "Bearer " + token())
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            return new Response(response.statusCode(), response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

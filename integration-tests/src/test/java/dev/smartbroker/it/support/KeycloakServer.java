@@ -1,0 +1,167 @@
+package dev.smartbroker.it.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The real Keycloak distribution, as users deploy it: our jars in {@code providers/}, {@code kc.sh build}, then
+ * {@code kc.sh start --optimized} with the realm export imported, on loopback ports. The build is skipped when
+ * neither the jars nor the build options changed since the last run (it costs ~25 s).
+ */
+public final class KeycloakServer implements AutoCloseable {
+
+    static final String REALM = "smart";
+    private static final List<String> BUILD_OPTIONS = List.of("--db=dev-file", "--health-enabled=true");
+
+    private final ManagedProcess process;
+    private final String url;
+    private final Path home;
+    private final int managementPort;
+
+    private KeycloakServer(ManagedProcess process, String url, Path home, int managementPort) {
+        this.process = process;
+        this.url = url;
+        this.home = home;
+        this.managementPort = managementPort;
+    }
+
+    public static KeycloakServer start(Path home, Path providers, String realmJson, Map<String, String> env,
+                                       List<String> runtimeOptions, Path log) throws IOException {
+        deployProviders(home, providers);
+        buildIfNeeded(home, log.resolveSibling("keycloak-build.log"));
+
+        Path data = home.resolve("data");
+        deleteTree(data);
+        Files.createDirectories(data.resolve("import"));
+        Files.writeString(data.resolve("import").resolve(REALM + "-realm.json"), realmJson, StandardCharsets.UTF_8);
+
+        int httpPort = Ports.free();
+        int managementPort = Ports.free();
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
+                "--http-enabled=true", "--http-host=127.0.0.1", "--http-port=" + httpPort,
+                "--http-management-port=" + managementPort, "--hostname-strict=false", "--cache=local", "--import-realm",
+                // AUTO_SERVER lets the tests open the same H2 database to look at what Keycloak persisted.
+                "--db-url=jdbc:h2:file:" + data.resolve("h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE",
+                "--log-level=INFO,dev.smartbroker:debug"));
+        command.addAll(runtimeOptions);
+        Map<String, String> environment = new java.util.HashMap<>(env);
+        environment.put("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
+        environment.put("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin");
+        ManagedProcess process = ManagedProcess.start("keycloak", command, home, environment, log);
+        KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort);
+        process.awaitHttp200("http://127.0.0.1:" + managementPort + "/health/ready", Duration.ofMinutes(3));
+        return server;
+    }
+
+    private static void deployProviders(Path home, Path providers) throws IOException {
+        Path target = home.resolve("providers");
+        Files.createDirectories(target);
+        try (Stream<Path> jars = Files.list(providers)) {
+            for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).toList()) {
+                Files.copy(jar, target.resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    private static void buildIfNeeded(Path home, Path log) throws IOException {
+        String fingerprint = fingerprint(home.resolve("providers"));
+        Path marker = home.resolve(".smart-broker-build");
+        if (Files.exists(marker) && Files.readString(marker).equals(fingerprint)) {
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "build"));
+        command.addAll(BUILD_OPTIONS);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        try {
+            Process build = builder.start();
+            if (build.waitFor() != 0) {
+                throw new IllegalStateException("kc.sh build failed:\n" + Files.readString(log));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Files.writeString(marker, fingerprint);
+    }
+
+    private static String fingerprint(Path providers) throws IOException {
+        try (Stream<Path> jars = Files.list(providers)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(String.join(" ", BUILD_OPTIONS).getBytes(StandardCharsets.UTF_8));
+            for (Path jar : jars.sorted().toList()) {
+                digest.update(jar.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+                try (InputStream in = Files.newInputStream(jar)) {
+                    digest.update(in.readAllBytes());
+                }
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String url() {
+        return url;
+    }
+
+    public String realmUrl() {
+        return url + "/realms/" + REALM;
+    }
+
+    public String realm() {
+        return REALM;
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    /** JDBC URL of the server's H2 database (AUTO_SERVER mode, so tests may connect while it runs). */
+    public String jdbcUrl() {
+        return "jdbc:h2:file:" + home.resolve("data/h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE";
+    }
+
+    public ManagedProcess process() {
+        return process;
+    }
+
+    public String metricsUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
+    @Override
+    public void close() {
+        process.stop();
+    }
+}
