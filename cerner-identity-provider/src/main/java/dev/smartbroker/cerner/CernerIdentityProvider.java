@@ -5,6 +5,7 @@ import java.util.Set;
 
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
+import jakarta.ws.rs.core.UriInfo;
 
 import org.jboss.logging.Logger;
 import org.keycloak.OAuth2Constants;
@@ -18,11 +19,13 @@ import org.keycloak.crypto.KeyWrapper;
 import org.keycloak.events.Details;
 import org.keycloak.events.EventBuilder;
 import org.keycloak.events.EventType;
+import org.keycloak.http.simple.SimpleHttp;
 import org.keycloak.http.simple.SimpleHttpRequest;
 import org.keycloak.jose.jws.JWSInput;
 import org.keycloak.models.IdentityProviderType;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserSessionModel;
 import org.keycloak.representations.IDToken;
 import org.keycloak.representations.JsonWebToken;
 import org.keycloak.sessions.AuthenticationSessionModel;
@@ -49,11 +52,13 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
     static final String CONTEXT_TOKEN_RESPONSE = "smart.cernerTokenResponse";
     private static final Set<String> USER_RESOURCE_TYPES = Set.of("Practitioner", "Patient", "Person", "RelatedPerson");
 
+    private final CernerIdentityProviderFactory factory;
     private final CernerServices services;
 
-    CernerIdentityProvider(KeycloakSession session, CernerIdentityProviderConfig config, CernerServices services) {
+    CernerIdentityProvider(KeycloakSession session, CernerIdentityProviderConfig config, CernerIdentityProviderFactory factory) {
         super(session, config);
-        this.services = services;
+        this.factory = factory;
+        this.services = factory.services();
     }
 
     @Override
@@ -269,6 +274,35 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
     protected JsonWebToken generateToken() {
         return ClientAssertions.claims(getConfig().getClientId(), getConfig().getTokenUrl(),
                 services.settings().assertionLifetimeSeconds());
+    }
+
+    /** A refresh_token grant for this tenant, with the configured client authentication. */
+    SimpleHttpRequest refreshRequest(String refreshToken) {
+        return getRefreshTokenRequest(session, refreshToken, getConfig().getClientId(), null);
+    }
+
+    /** An RFC 7009 revocation request for a refresh token, with the configured client authentication. */
+    SimpleHttpRequest revocationRequest(String revocationEndpoint, String refreshToken) {
+        return authenticateTokenRequest(SimpleHttp.create(session).doPost(revocationEndpoint)
+                .param("token", refreshToken)
+                .param("token_type_hint", "refresh_token"));
+    }
+
+    // ---------------------------------------------------------------- logout
+
+    /**
+     * Keycloak ended the clinician's session (admin, back channel or expiry handling): revoke the Cerner refresh
+     * tokens of its launches. Cerner implements no OIDC logout (cerner-smart-facts §5), so nothing else is sent.
+     */
+    @Override
+    public void backchannelLogout(KeycloakSession session, UserSessionModel userSession, UriInfo uriInfo, RealmModel realm) {
+        new CernerTokenService(session, factory).revokeAll(userSession, this);
+    }
+
+    @Override
+    public Response keycloakInitiatedBrowserLogout(KeycloakSession session, UserSessionModel userSession, UriInfo uriInfo, RealmModel realm) {
+        new CernerTokenService(session, factory).revokeAll(userSession, this);
+        return null;
     }
 
     // ---------------------------------------------------------------- what this provider does not do

@@ -36,6 +36,10 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
     public static final String PKCE_MODE = "pkceMode";
     public static final String CONNECT_TIMEOUT_MILLIS = "connectTimeoutMillis";
     public static final String READ_TIMEOUT_MILLIS = "readTimeoutMillis";
+    public static final String MIN_REFRESH_INTERVAL_SECONDS = "minRefreshIntervalSeconds";
+    public static final String SYSTEM_ACCOUNT_CLIENT_ID = "systemAccountClientId";
+    public static final String BACKEND_SERVICES_GRANTS = "backendServicesGrants";
+    public static final String SYSTEM_TOKEN_CACHE = "systemTokenCache";
     public static final String CLIENT_ID = "clientId";
     public static final String CLIENT_SECRET = "clientSecret";
 
@@ -59,6 +63,8 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
     static final int MIN_TIMEOUT_MILLIS = 100;
     static final int MAX_TIMEOUT_MILLIS = 60_000;
     static final int DEFAULT_CLOCK_SKEW_SECONDS = 30;
+    /** Cerner may throttle refreshes more often than once a minute (cerner-smart-facts §2.8). */
+    static final int DEFAULT_MIN_REFRESH_INTERVAL_SECONDS = 60;
 
     // SMART v1 (Cerner authorization spec A.1) and v2 (HL7 scopes-and-launch-context) resource scopes.
     private static final Pattern V1_SCOPE = Pattern.compile("^(user|patient|system)/[A-Za-z]+\\.(read|write)$");
@@ -149,6 +155,11 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
         return intValue(READ_TIMEOUT_MILLIS, DEFAULT_READ_TIMEOUT_MILLIS);
     }
 
+    /** No launch's tokens are refreshed upstream more often than this. */
+    public int minRefreshIntervalSeconds() {
+        return Math.max(0, intValue(MIN_REFRESH_INTERVAL_SECONDS, DEFAULT_MIN_REFRESH_INTERVAL_SECONDS));
+    }
+
     private int intValue(String key, int defaultValue) {
         String v = getConfig().get(key);
         if (v == null || v.isBlank()) {
@@ -159,6 +170,43 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
         } catch (NumberFormatException e) {
             return defaultValue;
         }
+    }
+
+    // ---------------------------------------------------------------- backend services
+
+    /** The System Account id of Cerner Central (the {@code iss}/{@code sub} of system assertions), if configured. */
+    public Optional<String> systemAccountClientId() {
+        String v = getConfig().get(SYSTEM_ACCOUNT_CLIENT_ID);
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+    }
+
+    public boolean isSystemTokenCacheEnabled() {
+        String v = getConfig().get(SYSTEM_TOKEN_CACHE);
+        return v == null || v.isBlank() || Boolean.parseBoolean(v.trim());
+    }
+
+    /**
+     * Which Keycloak clients may get system tokens for this tenant, and with which scopes. Each entry reads
+     * {@code <client id>: <scope> <scope> ...}; entries are separated the way the admin console stores a
+     * multivalued field ({@code ##}) or by new lines.
+     */
+    public java.util.Map<String, Set<String>> backendServicesGrants() {
+        java.util.Map<String, Set<String>> grants = new java.util.LinkedHashMap<>();
+        String v = getConfig().get(BACKEND_SERVICES_GRANTS);
+        if (v == null || v.isBlank()) {
+            return grants;
+        }
+        for (String entry : v.split("##|\\R")) {
+            int colon = entry.indexOf(':');
+            if (colon <= 0) {
+                continue;
+            }
+            String client = entry.substring(0, colon).trim();
+            Set<String> scopes = new LinkedHashSet<>(Arrays.asList(entry.substring(colon + 1).trim().split("\\s+")));
+            scopes.removeIf(String::isBlank);
+            grants.computeIfAbsent(client, k -> new LinkedHashSet<>()).addAll(scopes);
+        }
+        return grants;
     }
 
     // ---------------------------------------------------------------- discovery
@@ -399,9 +447,55 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
                 }
             }
         }
+        String interval = getConfig().get(MIN_REFRESH_INTERVAL_SECONDS);
+        if (interval != null && !interval.isBlank()) {
+            try {
+                if (Integer.parseInt(interval.trim()) < 0) {
+                    problems.add(MIN_REFRESH_INTERVAL_SECONDS + " must not be negative.");
+                }
+            } catch (NumberFormatException e) {
+                problems.add(MIN_REFRESH_INTERVAL_SECONDS + " must be a number of seconds.");
+            }
+        }
+        problems.addAll(backendServicesProblems());
         if (Boolean.TRUE.equals(super.isStoreToken())) {
             problems.add("Turn 'Store tokens' off: this provider keeps each launch's Cerner tokens encrypted in the"
                     + " launch's session; stored tokens would be written to the database in plain text.");
+        }
+        return problems;
+    }
+
+    private List<String> backendServicesProblems() {
+        List<String> problems = new ArrayList<>();
+        String raw = getConfig().get(BACKEND_SERVICES_GRANTS);
+        if (raw == null || raw.isBlank()) {
+            return problems;
+        }
+        for (String entry : raw.split("##|\\R")) {
+            if (entry.isBlank()) {
+                continue;
+            }
+            if (entry.indexOf(':') <= 0) {
+                problems.add("Backend services grant '" + entry.trim() + "' must read '<client id>: <system scope> ...'.");
+            }
+        }
+        boolean v2 = SMART_V2.equals(smartVersion());
+        backendServicesGrants().forEach((client, scopes) -> {
+            if (scopes.isEmpty()) {
+                problems.add("Backend services grant of client '" + client + "' lists no scope.");
+            }
+            for (String scope : scopes) {
+                if (scope.contains("*")) {
+                    problems.add("Backend services scope '" + scope + "' is a wildcard: Cerner drops wildcard scopes silently.");
+                } else if (!scope.startsWith("system/")) {
+                    problems.add("Backend services scope '" + scope + "' is not a system/ scope.");
+                } else if (v2 ? !V2_SCOPE.matcher(scope).matches() || V1_SCOPE.matcher(scope).matches() : !V1_SCOPE.matcher(scope).matches()) {
+                    problems.add("Backend services scope '" + scope + "' does not use SMART " + smartVersion() + " syntax.");
+                }
+            }
+        });
+        if (!backendServicesGrants().isEmpty() && systemAccountClientId().isEmpty()) {
+            problems.add("Backend services grants need the System Account client id from Cerner Central.");
         }
         return problems;
     }

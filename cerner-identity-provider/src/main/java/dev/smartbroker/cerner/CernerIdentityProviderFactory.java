@@ -64,6 +64,21 @@ public final class CernerIdentityProviderFactory extends AbstractIdentityProvide
             .options(PKCE_ADVERTISED, PKCE_ALWAYS, PKCE_NEVER).defaultValue(PKCE_ADVERTISED)
             .helpText("advertised: send an S256 challenge when the tenant's discovery lists S256 (older tenants did not)."
                     + " always / never override discovery.").add()
+            .property().name(MIN_REFRESH_INTERVAL_SECONDS).label("Minimum seconds between refreshes").type(ProviderConfigProperty.STRING_TYPE)
+            .defaultValue(String.valueOf(DEFAULT_MIN_REFRESH_INTERVAL_SECONDS))
+            .helpText("Cerner may throttle a launch refreshing its token more often than once a minute. Within this interval"
+                    + " apps get the still-valid token instead of a refresh.").add()
+            .property().name(SYSTEM_ACCOUNT_CLIENT_ID).label("System Account client id (backend services)").type(ProviderConfigProperty.STRING_TYPE)
+            .helpText("For system/ tokens: the System Account's client id from Cerner Central (System Account Management),"
+                    + " where this realm's JWKS URL (.../realms/{realm}/cerner/jwks) is registered.").add()
+            .property().name(BACKEND_SERVICES_GRANTS).label("Backend services grants").type(ProviderConfigProperty.MULTIVALUED_STRING_TYPE)
+            .helpText("One entry per Keycloak client allowed to get system tokens for this tenant:"
+                    + " '<client id>: <system scope> ...', e.g. 'population-health: system/Patient.read system/Observation.read'."
+                    + " Requests for other clients or scopes are refused without calling Cerner.").add()
+            .property().name(SYSTEM_TOKEN_CACHE).label("Reuse system tokens").type(ProviderConfigProperty.BOOLEAN_TYPE)
+            .defaultValue("true")
+            .helpText("Reuse a system token for the same scopes until shortly before it expires (570 s at Cerner). Off:"
+                    + " every request gets a fresh token.").add()
             .property().name(CONNECT_TIMEOUT_MILLIS).label("Connect timeout (ms)").type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(DEFAULT_CONNECT_TIMEOUT_MILLIS))
             .helpText("How long to wait for a connection to Cerner (100 to 60000).").add()
@@ -88,7 +103,7 @@ public final class CernerIdentityProviderFactory extends AbstractIdentityProvide
 
     @Override
     public CernerIdentityProvider create(KeycloakSession session, IdentityProviderModel model) {
-        return new CernerIdentityProvider(session, new CernerIdentityProviderConfig(model), services);
+        return new CernerIdentityProvider(session, new CernerIdentityProviderConfig(model), this);
     }
 
     @Override
@@ -107,7 +122,9 @@ public final class CernerIdentityProviderFactory extends AbstractIdentityProvide
         this.services = new CernerServices(
                 new SmartDiscovery(settings.discoveryCacheSeconds() * 1000, settings.trustedAuthorizationHosts()),
                 new CernerJwks(settings.jwksCacheSeconds() * 1000),
-                settings);
+                settings,
+                new RefreshCoordinator(),
+                new SystemTokenCache());
         this.version = implementationVersion();
     }
 
@@ -127,6 +144,7 @@ public final class CernerIdentityProviderFactory extends AbstractIdentityProvide
         info.putAll(services.settings().describe());
         info.put("cached-discovery-documents", String.valueOf(services.discovery().size()));
         info.put("cached-jwks", String.valueOf(services.jwks().size()));
+        info.put("cached-system-tokens", String.valueOf(services.systemTokens().size()));
         return info;
     }
 

@@ -17,18 +17,36 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 record CernerTokens(@JsonProperty("at") String accessToken,
                     @JsonProperty("rt") String refreshToken,
                     @JsonProperty("exp") long expiresAt,
+                    @JsonProperty("lifetime") long lifetime,
                     @JsonProperty("scope") String scope,
                     @JsonProperty("refreshed_at") long refreshedAt) {
 
+    /** Refresh no earlier than this many seconds before expiry (scaled down for short-lived tokens). */
+    static final long REFRESH_AHEAD_SECONDS = 60;
+
     static CernerTokens from(CernerTokenResponse response, long now) {
-        return new CernerTokens(response.accessToken(), response.refreshToken(), now + Math.max(0, response.expiresIn()),
-                response.scope(), 0);
+        long lifetime = Math.max(0, response.expiresIn());
+        return new CernerTokens(response.accessToken(), response.refreshToken(), now + lifetime, lifetime, response.scope(), 0);
     }
 
     /** The tokens after a refresh: Cerner sends no new refresh token, so the old one is kept unless replaced. */
     CernerTokens refreshed(CernerTokenResponse response, long now) {
+        long newLifetime = Math.max(0, response.expiresIn());
         return new CernerTokens(response.accessToken(), response.refreshToken() != null ? response.refreshToken() : refreshToken,
-                now + Math.max(0, response.expiresIn()), response.scope() != null ? response.scope() : scope, now);
+                now + newLifetime, newLifetime, response.scope() != null ? response.scope() : scope, now);
+    }
+
+    boolean isExpired(long now) {
+        return expiresAt <= now;
+    }
+
+    /**
+     * Expired, or close enough to expiry that a caller could not use it: within a minute for Cerner's 570 s tokens
+     * (cerner-smart-facts §2.5), within a fifth of the lifetime for shorter ones.
+     */
+    boolean isDue(long now) {
+        long ahead = Math.min(REFRESH_AHEAD_SECONDS, Math.max(1, lifetime / 5));
+        return expiresAt - ahead <= now;
     }
 
     @Override

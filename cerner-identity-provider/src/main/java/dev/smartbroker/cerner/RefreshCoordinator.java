@@ -1,0 +1,81 @@
+package dev.smartbroker.cerner;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Makes concurrent callers on one node share a single upstream call per key (a launch's refresh, a system token):
+ * the first caller runs it, the others wait for its result. Across nodes the callers use a lock in Keycloak's
+ * replicated single-use store as well (see {@link CernerTokenService}). Owned by the provider factory; holds only
+ * calls in flight, never results.
+ */
+final class RefreshCoordinator {
+
+    private final Map<String, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
+
+    /**
+     * Runs {@code call} unless a call for {@code key} is already running on this node, in which case it waits up to
+     * {@code waitMillis} for that call's result.
+     *
+     * @throws CernerException from the call, for every caller that waited on it
+     */
+    @SuppressWarnings("unchecked")
+    <T> T once(String key, long waitMillis, Supplier<T> call) throws CernerException {
+        CompletableFuture<Object> mine = new CompletableFuture<>();
+        CompletableFuture<Object> running = inFlight.putIfAbsent(key, mine);
+        if (running != null) {
+            try {
+                return (T) running.get(waitMillis, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof CernerCallFailure failure) {
+                    throw failure.exception();
+                }
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new CernerException(CernerException.Kind.TOKEN_ERROR, "concurrent call failed", e.getCause());
+            } catch (TimeoutException e) {
+                throw new CernerException(CernerException.Kind.TIMEOUT, "waited too long for a concurrent call to Cerner");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CernerException(CernerException.Kind.TIMEOUT, "interrupted while waiting for Cerner");
+            }
+        }
+        try {
+            T result = call.get();
+            mine.complete(result);
+            return result;
+        } catch (CernerCallFailure failure) {
+            mine.completeExceptionally(failure);
+            throw failure.exception();
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            inFlight.remove(key, mine);
+        }
+    }
+
+    int inFlight() {
+        return inFlight.size();
+    }
+
+    /** Carries a {@link CernerException} out of a {@link Supplier}. */
+    static final class CernerCallFailure extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        CernerCallFailure(CernerException cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+
+        CernerException exception() {
+            return (CernerException) getCause();
+        }
+    }
+}
