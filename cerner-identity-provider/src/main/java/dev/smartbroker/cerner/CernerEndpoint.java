@@ -98,6 +98,7 @@ public final class CernerEndpoint {
             LaunchContext context = launchContext(identity, tokenResponse);
             LaunchStore.stage(session, authSession, context, CernerTokens.from(tokenResponse, CernerIdentityProvider.now()));
             forgetLaunchParameters(authSession);
+            forgetTokens(identity);
             LOG.debugf("Cerner launch %s completed for client %s (IdP %s)", context.launchId(),
                     authSession.getClient().getClientId(), alias);
 
@@ -176,6 +177,17 @@ public final class CernerEndpoint {
                 fhirBase, (String) identity.getContextData().get(Smart.FHIR_USER), tokenResponse.patient(),
                 tokenResponse.encounter(), tokenResponse.needPatientBanner(), tokenResponse.smartStyleUrl(),
                 tokenResponse.scope(), CernerIdentityProvider.now());
+    }
+
+    /**
+     * Cerner's tokens are staged sealed; they must not travel further in plain text. Keycloak serialises the
+     * brokered context into the authentication session during a first login, so they are removed from it here.
+     */
+    private static void forgetTokens(BrokeredIdentityContext identity) {
+        identity.getContextData().remove(CernerIdentityProvider.CONTEXT_TOKEN_RESPONSE);
+        identity.getContextData().remove(org.keycloak.broker.oidc.OIDCIdentityProvider.FEDERATED_ACCESS_TOKEN_RESPONSE);
+        identity.getContextData().remove(org.keycloak.broker.provider.UserAuthenticationIdentityProvider.FEDERATED_ACCESS_TOKEN);
+        identity.setToken(null);
     }
 
     /**

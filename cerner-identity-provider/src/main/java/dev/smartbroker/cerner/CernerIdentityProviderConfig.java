@@ -37,6 +37,7 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
     public static final String CONNECT_TIMEOUT_MILLIS = "connectTimeoutMillis";
     public static final String READ_TIMEOUT_MILLIS = "readTimeoutMillis";
     public static final String MIN_REFRESH_INTERVAL_SECONDS = "minRefreshIntervalSeconds";
+    public static final String LAUNCH_APPS = "launchApps";
     public static final String SYSTEM_ACCOUNT_CLIENT_ID = "systemAccountClientId";
     public static final String BACKEND_SERVICES_GRANTS = "backendServicesGrants";
     public static final String SYSTEM_TOKEN_CACHE = "systemTokenCache";
@@ -170,6 +171,24 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
         } catch (NumberFormatException e) {
             return defaultValue;
         }
+    }
+
+    /**
+     * The Keycloak clients launched through this Cerner registration; empty means any launchable client. Cerner
+     * gives each registered app one client id and one Launch URI, so a tenant with several apps has one identity
+     * provider per registration, each naming its apps.
+     */
+    public Set<String> launchApps() {
+        String v = getConfig().get(LAUNCH_APPS);
+        Set<String> apps = new LinkedHashSet<>();
+        if (v != null) {
+            for (String app : v.split("##|[\\s,]+")) {
+                if (!app.isBlank()) {
+                    apps.add(app.trim());
+                }
+            }
+        }
+        return apps;
     }
 
     // ---------------------------------------------------------------- backend services

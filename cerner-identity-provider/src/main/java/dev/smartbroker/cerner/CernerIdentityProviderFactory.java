@@ -64,6 +64,10 @@ public final class CernerIdentityProviderFactory extends AbstractIdentityProvide
             .options(PKCE_ADVERTISED, PKCE_ALWAYS, PKCE_NEVER).defaultValue(PKCE_ADVERTISED)
             .helpText("advertised: send an S256 challenge when the tenant's discovery lists S256 (older tenants did not)."
                     + " always / never override discovery.").add()
+            .property().name(LAUNCH_APPS).label("Apps launched through this registration").type(ProviderConfigProperty.MULTIVALUED_STRING_TYPE)
+            .helpText("Client ids of the Keycloak apps whose Launch URI is registered with this Code Console app. Cerner"
+                    + " allows one Launch URI per registered app: for several apps on one tenant, create one identity"
+                    + " provider per registration with the same FHIR base and list each one's apps. Empty: any app.").add()
             .property().name(MIN_REFRESH_INTERVAL_SECONDS).label("Minimum seconds between refreshes").type(ProviderConfigProperty.STRING_TYPE)
             .defaultValue(String.valueOf(DEFAULT_MIN_REFRESH_INTERVAL_SECONDS))
             .helpText("Cerner may throttle a launch refreshing its token more often than once a minute. Within this interval"

@@ -12,15 +12,19 @@ import org.keycloak.models.KeycloakSession;
  */
 public final class CernerTenants {
 
-    /** A configured tenant that matched an {@code iss}. */
-    public record Tenant(String alias, String tenantId, FhirBaseUrl fhirBaseUrl, boolean enabled, String environment) {
+    /** A configured tenant (one Cerner registration) that matched an {@code iss}. */
+    public record Tenant(String alias, String tenantId, FhirBaseUrl fhirBaseUrl, boolean enabled, String environment,
+                         java.util.Set<String> launchApps) {
     }
 
     private CernerTenants() {
     }
 
-    /** The Cerner identity provider whose FHIR base equals {@code iss}, enabled or not. */
-    public static Optional<Tenant> resolve(KeycloakSession session, String iss) {
+    /**
+     * The Cerner identity provider that launches {@code clientId} from the tenant whose FHIR base equals {@code iss}:
+     * one that lists the app, else one that lists no apps; enabled ones before disabled ones, then by alias.
+     */
+    public static Optional<Tenant> resolve(KeycloakSession session, String iss, String clientId) {
         Optional<FhirBaseUrl> wanted = FhirBaseUrl.parse(iss);
         if (wanted.isEmpty()) {
             return Optional.empty();
@@ -30,8 +34,10 @@ public final class CernerTenants {
                 .map(CernerTenants::tenant)
                 .flatMap(Optional::stream)
                 .filter(tenant -> tenant.fhirBaseUrl().equals(wanted.get()))
-                // An enabled provider wins over a disabled duplicate of the same tenant.
-                .sorted((a, b) -> Boolean.compare(b.enabled(), a.enabled()))
+                .filter(tenant -> tenant.launchApps().isEmpty() || tenant.launchApps().contains(clientId))
+                .sorted(java.util.Comparator.comparing((Tenant t) -> !t.enabled())
+                        .thenComparing(t -> !t.launchApps().contains(clientId))
+                        .thenComparing(Tenant::alias))
                 .findFirst();
     }
 
@@ -47,6 +53,6 @@ public final class CernerTenants {
     private static Optional<Tenant> tenant(IdentityProviderModel model) {
         CernerIdentityProviderConfig config = new CernerIdentityProviderConfig(model);
         return config.fhirBaseUrl().map(base -> new Tenant(model.getAlias(), base.tenantId(), base, model.isEnabled(),
-                config.environment()));
+                config.environment(), config.launchApps()));
     }
 }

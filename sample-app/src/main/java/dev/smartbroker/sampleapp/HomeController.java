@@ -21,6 +21,11 @@ class HomeController {
 
     private static final String[] CONTEXT_CLAIMS = {"patient", "encounter", "fhirUser", "tenant", "fhir_base", "smart_launch"};
     private final ObjectMapper json = new ObjectMapper();
+    private final PatientBanner banner;
+
+    HomeController(PatientBanner banner) {
+        this.banner = banner;
+    }
 
     @GetMapping(value = "/", produces = MediaType.TEXT_HTML_VALUE)
     String home(@AuthenticationPrincipal OidcUser user,
@@ -30,6 +35,15 @@ class HomeController {
                 + "<title>Sample SMART app</title><style>body{font-family:sans-serif;margin:1.5rem}"
                 + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style>"
                 + "</head><body><h1>Sample SMART app</h1>");
+        PatientBanner.Banner patient = banner.load(client.getAccessToken().getTokenValue());
+        if (patient.error() == null) {
+            html.append("<div id=\"banner\" style=\"background:#eef4fb;border:1px solid #9cc1e6;padding:.6rem 1rem;margin-bottom:1rem\">")
+                    .append("<b id=\"banner-name\">").append(esc(patient.name())).append("</b> &middot; born <span id=\"banner-birthdate\">")
+                    .append(esc(patient.birthDate())).append("</span> &middot; <span id=\"banner-gender\">").append(esc(patient.gender()))
+                    .append("</span> &middot; id <span id=\"banner-patient\">").append(esc(patient.patientId())).append("</span></div>");
+        } else {
+            html.append("<p id=\"banner-error\">No patient banner: ").append(esc(patient.error())).append("</p>");
+        }
         html.append("<p id=\"user\">Signed in as <b>").append(esc(user.getFullName() != null ? user.getFullName() : user.getSubject()))
                 .append("</b></p>");
         html.append("<table id=\"context\"><tr><th>claim</th><th>ID token</th><th>access token</th></tr>");

@@ -67,7 +67,7 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
                 fail(context, event, LaunchErrors.Problem.MISSING_PARAMETERS, iss == null ? "iss missing" : "launch missing");
                 return;
             }
-            Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss);
+            Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss, client.getClientId());
             if (tenant.isEmpty()) {
                 LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant", client.getClientId());
                 fail(context, event, LaunchErrors.Problem.UNKNOWN_TENANT, "iss matches no configured tenant");

@@ -72,7 +72,7 @@ public final class SmartLaunchResource {
                     iss == null || iss.isBlank() ? "iss missing" : "launch missing", null));
         }
         // Before anything else talks to the network: the iss must be a configured tenant.
-        Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss);
+        Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss, clientId);
         if (tenant.isEmpty()) {
             LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant of realm %s", clientId, realm.getName());
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_TENANT,

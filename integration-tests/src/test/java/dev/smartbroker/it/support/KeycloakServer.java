@@ -55,6 +55,7 @@ public final class KeycloakServer implements AutoCloseable {
                 "--http-management-port=" + managementPort, "--hostname-strict=false", "--cache=local", "--import-realm",
                 // AUTO_SERVER lets the tests open the same H2 database to look at what Keycloak persisted.
                 "--db-url=jdbc:h2:file:" + data.resolve("h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE",
+                "--db-username=sa", "--db-password=password",
                 "--log-level=INFO,dev.smartbroker:debug"));
         command.addAll(runtimeOptions);
         Map<String, String> environment = new java.util.HashMap<>(env);
