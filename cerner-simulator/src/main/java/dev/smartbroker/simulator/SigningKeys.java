@@ -1,0 +1,109 @@
+package dev.smartbroker.simulator;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+/**
+ * The authorization server's keys, published at {@code /jwk} like Cerner's (cerner-smart-facts §7): RSA keys for
+ * id_tokens with timestamp kids ({@code 2026-11-22T10:44:00.000.rsa}), plus EC keys, no {@code alg} or {@code use}.
+ * A rotated key signs at once but may be published later, as Cerner was seen doing (§2.7).
+ */
+final class SigningKeys {
+
+    private static final DateTimeFormatter KID = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+
+    private record Published(RSAKey key, Instant publishAt) {
+    }
+
+    private final List<Published> rsa = new ArrayList<>();
+    private final List<JWK> ec = new ArrayList<>();
+    private final RSAKey rogue;
+
+    SigningKeys() {
+        try {
+            Instant now = Instant.now();
+            rsa.add(new Published(generate(now.minusSeconds(4 * 86_400)), now.minusSeconds(4 * 86_400)));
+            rsa.add(new Published(generate(now.minusSeconds(2 * 86_400)), now.minusSeconds(2 * 86_400)));
+            rsa.add(new Published(generate(now), now));
+            ec.add(new ECKeyGenerator(Curve.P_256).keyID(KID.format(now) + ".ec.es256").generate().toPublicJWK());
+            ec.add(new ECKeyGenerator(Curve.P_384).keyID(KID.format(now) + ".ec.es384").generate().toPublicJWK());
+            rogue = new RSAKeyGenerator(2048).keyID(KID.format(now.minusSeconds(1)) + ".rsa").generate();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private RSAKey generate(Instant at) throws JOSEException {
+        return new RSAKeyGenerator(2048).keyID(KID.format(at) + ".rsa").generate();
+    }
+
+    synchronized void rotate(int publishDelaySeconds) {
+        try {
+            Instant now = Instant.now();
+            RSAKey key = generate(now);
+            while (key.getKeyID().equals(current().getKeyID())) {
+                now = now.plusMillis(1);
+                key = generate(now);
+            }
+            rsa.add(new Published(key, now.plusSeconds(Math.max(0, publishDelaySeconds))));
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    synchronized RSAKey current() {
+        return rsa.get(rsa.size() - 1).key();
+    }
+
+    /** The public JWKS as it reads now. */
+    synchronized Map<String, Object> jwks() {
+        Instant now = Instant.now();
+        List<Map<String, Object>> keys = new ArrayList<>();
+        // The newest three RSA keys that are published, like Cerner's 2-day rotation (§2.7).
+        List<Published> published = rsa.stream().filter(p -> !p.publishAt().isAfter(now)).toList();
+        for (Published p : published.subList(Math.max(0, published.size() - 3), published.size())) {
+            keys.add(withoutAlgUse(p.key().toPublicJWK()));
+        }
+        for (JWK key : ec) {
+            keys.add(withoutAlgUse(key));
+        }
+        return Map.of("keys", keys);
+    }
+
+    private static Map<String, Object> withoutAlgUse(JWK key) {
+        Map<String, Object> json = new java.util.LinkedHashMap<>(key.toJSONObject());
+        json.remove("alg");
+        json.remove("use");
+        return json;
+    }
+
+    /** Signs an id_token (RS256, Cerner spec) with the current key, or with one never published. */
+    String sign(JWTClaimsSet claims, boolean unpublishedKey) {
+        RSAKey key = unpublishedKey ? rogue : current();
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+            jwt.sign(new RSASSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}
