@@ -12,14 +12,13 @@ import java.util.Map;
 import dev.smartbroker.simulator.AppRegistration;
 import dev.smartbroker.simulator.CernerSimulator;
 import dev.smartbroker.simulator.SimulatorConfig;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Everything the integration tests run against, started once per test run:
  * the Cerner simulator (embedded, free loopback port), the real Keycloak distribution with our providers and the
  * demo realm export, and the sample app as its own process.
  */
-public final class Environment implements ExtensionContext.Store.CloseableResource {
+public final class Environment implements AutoCloseable {
 
     public static final String SANDBOX_TENANT = "ec2458f2-1e24-41c8-b71b-0e701af7583d";
     public static final String NORTHWIND_TENANT = "hH7nD2kqV9sLxP4tR6wB8zF1cJ3mQ5yA";
@@ -29,6 +28,8 @@ public final class Environment implements ExtensionContext.Store.CloseableResour
     public static final String BROKER_CLIENT_ID = "smart-broker-demo";
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
     public static final String BROKER_JWT_CLIENT_ID = "smart-broker-demo-jwt";
+    public static final String SYSTEM_ACCOUNT_ID = "smart-broker-demo-system";
+    public static final List<String> SYSTEM_SCOPES = List.of("system/Patient.read", "system/Observation.read", "system/Encounter.read");
     public static final List<String> PROVIDER_SCOPES = List.of("launch", "openid", "fhirUser", "profile", "online_access",
             "offline_access", "user/Patient.read", "user/Encounter.read", "user/Observation.read", "user/Practitioner.read");
 
@@ -88,6 +89,8 @@ public final class Environment implements ExtensionContext.Store.CloseableResour
         simulator.registerApp(new AppRegistration(BROKER_JWT_CLIENT_ID, "SMART broker demo (JWT)", null,
                 List.of(realmUrl + "/broker/" + NORTHWIND_IDP + "/endpoint"), launchUri, PROVIDER_SCOPES,
                 realmUrl + "/cerner/jwks", "v1", "provider", false));
+        simulator.registerApp(new AppRegistration(SYSTEM_ACCOUNT_ID, "SMART broker demo (system account)", null, List.of(), null,
+                SYSTEM_SCOPES, realmUrl + "/cerner/jwks", "v1", "system", false));
     }
 
     static String resource(String name) {

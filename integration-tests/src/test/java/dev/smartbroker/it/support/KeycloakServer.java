@@ -40,6 +40,7 @@ public final class KeycloakServer implements AutoCloseable {
 
     public static KeycloakServer start(Path home, Path providers, String realmJson, Map<String, String> env,
                                        List<String> runtimeOptions, Path log) throws IOException {
+        Files.createDirectories(log.getParent());
         deployProviders(home, providers);
         buildIfNeeded(home, log.resolveSibling("keycloak-build.log"));
 

@@ -18,7 +18,31 @@ public final class SmartBrokerEnvironment implements BeforeAllCallback, Paramete
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SmartBrokerEnvironment.class);
 
     public static Environment get(ExtensionContext context) {
-        return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Environment.class, k -> Environment.start(), Environment.class);
+        // A failed start is remembered too, so later test classes fail at once instead of starting everything again.
+        Started started = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Started.class, k -> Started.start(), Started.class);
+        if (started.failure() != null) {
+            throw new IllegalStateException("The test environment did not start", started.failure());
+        }
+        return started.environment();
+    }
+
+    /** The environment, or why it could not start. */
+    record Started(Environment environment, RuntimeException failure) implements ExtensionContext.Store.CloseableResource {
+
+        static Started start() {
+            try {
+                return new Started(Environment.start(), null);
+            } catch (RuntimeException e) {
+                return new Started(null, e);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (environment != null) {
+                environment.close();
+            }
+        }
     }
 
     @Override
@@ -38,7 +62,8 @@ public final class SmartBrokerEnvironment implements BeforeAllCallback, Paramete
 
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-        Environment environment = context.getRoot().getStore(NAMESPACE).get(Environment.class, Environment.class);
+        Started started = context.getRoot().getStore(NAMESPACE).get(Started.class, Started.class);
+        Environment environment = started == null ? null : started.environment();
         if (environment != null) {
             System.err.println("==== " + context.getDisplayName() + " failed; Keycloak log (tail) " + environment.keycloak().process().log() + " ====");
             System.err.println(environment.keycloak().process().tail(150));

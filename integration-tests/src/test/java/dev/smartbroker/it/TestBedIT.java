@@ -1,0 +1,80 @@
+package dev.smartbroker.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartbroker.it.support.Environment;
+import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The test bed itself: Keycloak runs with our jars, the realm export imported, and can reach the simulator. */
+@ExtendWith(SmartBrokerEnvironment.class)
+class TestBedIT {
+
+    @Test
+    void keycloak_lists_our_providers_in_server_info(Environment env) {
+        JsonNode info = env.admin().get("/serverinfo").json();
+        JsonNode providers = info.path("providers");
+        assertThat(providers.path("identity_provider").path("providers").has("cerner")).isTrue();
+        assertThat(providers.path("realm-restapi-extension").path("providers").has("smart-launch")).isTrue();
+        assertThat(providers.path("realm-restapi-extension").path("providers").has("cerner")).isTrue();
+        assertThat(providers.path("authenticator").path("providers").has("smart-ehr-launch")).isTrue();
+        assertThat(providers.path("protocol-mapper").path("providers").has("smart-launch-context-mapper")).isTrue();
+        assertThat(providers.path("token-interceptor").path("providers").has("smart-launch-binding")).isTrue();
+        JsonNode cernerInfo = providers.path("identity_provider").path("providers").path("cerner").path("operationalInfo");
+        assertThat(cernerInfo.path("version").asText()).isEqualTo("0.1.0-SNAPSHOT");
+        assertThat(cernerInfo.path("trusted-authorization-hosts").asText()).contains("authorization.cerner.com");
+        List<String> loginThemes = new ArrayList<>();
+        info.path("themes").path("login").forEach(t -> loginThemes.add(t.path("name").asText()));
+        assertThat(loginThemes).contains("smart");
+    }
+
+    @Test
+    void the_realm_export_is_imported_with_its_tenants_flows_and_scopes(Environment env) {
+        JsonNode realm = env.admin().get("/realms/smart").json();
+        assertThat(realm.path("browserFlow").asText()).isEqualTo("smart browser");
+        assertThat(realm.path("loginTheme").asText()).isEqualTo("smart");
+        JsonNode sandbox = env.admin().get("/realms/smart/identity-provider/instances/" + Environment.SANDBOX_IDP).json();
+        assertThat(sandbox.path("providerId").asText()).isEqualTo("cerner");
+        assertThat(sandbox.path("config").path("fhirBaseUrl").asText())
+                .isEqualTo(env.simulator().fhirBase(Environment.SANDBOX_TENANT));
+        JsonNode northwind = env.admin().get("/realms/smart/identity-provider/instances/" + Environment.NORTHWIND_IDP).json();
+        assertThat(northwind.path("config").path("clientAuthentication").asText()).isEqualTo("private_key_jwt");
+        List<String> scopes = new ArrayList<>();
+        env.admin().get("/realms/smart/client-scopes").json().forEach(s -> scopes.add(s.path("name").asText()));
+        assertThat(scopes).contains("smart-launch-context", "cerner-launch-token", "profile", "email");
+    }
+
+    @Test
+    void the_cerner_provider_type_declares_every_field_an_admin_needs(Environment env) {
+        JsonNode type = env.admin().get("/realms/master/identity-provider/providers/cerner").json();
+        List<String> fields = new ArrayList<>();
+        type.path("configProperties").forEach(p -> fields.add(p.path("name").asText()));
+        assertThat(fields).contains("fhirBaseUrl", "environment", "clientAuthentication", "assertionAlgorithm", "smartScopes",
+                "smartVersion", "accessType", "pkceMode", "connectTimeoutMillis", "readTimeoutMillis", "launchApps",
+                "systemAccountClientId", "backendServicesGrants", "systemTokenCache", "minRefreshIntervalSeconds");
+        type.path("configProperties").forEach(p -> assertThat(p.path("helpText").asText()).as(p.path("name").asText()).isNotBlank());
+    }
+
+    @Test
+    void the_realm_publishes_its_cerner_assertion_keys_with_a_cache_lifetime(Environment env) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.realmUrl() + "/cerner/jwks")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Cache-Control").orElse("")).contains("max-age=300");
+        List<String> algorithms = new ArrayList<>();
+        JsonNode keys = dev.smartbroker.it.support.Json.parse(response.body()).path("keys");
+        keys.forEach(k -> {
+            algorithms.add(k.path("alg").asText());
+            assertThat(k.path("kid").asText()).isNotBlank();
+            assertThat(k.path("use").asText()).isEqualTo("sig");
+            assertThat(k.path("kty").asText()).isIn("RSA", "EC");
+        });
+        assertThat(algorithms).containsExactlyInAnyOrder("RS384", "ES384");
+    }
+}
