@@ -88,6 +88,27 @@ public final class KeycloakAdmin {
         return sessions;
     }
 
+    /** All active user sessions of the realm (sum over clients may count a session twice; this does not). */
+    public int userSessionCount(String realm) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (JsonNode stat : get("/realms/" + realm + "/client-session-stats").json()) {
+            for (JsonNode session : get("/realms/" + realm + "/clients/" + stat.path("id").asText() + "/user-sessions?max=1000").json()) {
+                ids.add(session.path("id").asText());
+            }
+        }
+        return ids.size();
+    }
+
+    /** A realm resource's JSON, changed by {@code change}, written back. */
+    public void update(String path, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> change) {
+        com.fasterxml.jackson.databind.node.ObjectNode rep = (com.fasterxml.jackson.databind.node.ObjectNode) get(path).json();
+        change.accept(rep);
+        Response response = put(path, rep);
+        if (response.status() / 100 != 2) {
+            throw new IllegalStateException("PUT " + path + " answered " + response.status() + ": " + response.body());
+        }
+    }
+
     public int sessionCount(String realm) {
         int count = 0;
         for (JsonNode stat : get("/realms/" + realm + "/client-session-stats").json()) {

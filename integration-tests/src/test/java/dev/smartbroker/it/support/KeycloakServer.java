@@ -73,7 +73,11 @@ public final class KeycloakServer implements AutoCloseable {
         Files.createDirectories(target);
         try (Stream<Path> jars = Files.list(providers)) {
             for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).toList()) {
-                Files.copy(jar, target.resolve(jar.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                Path deployed = target.resolve(jar.getFileName());
+                // Copy only changed jars: Keycloak compares jar timestamps with its last build.
+                if (!Files.exists(deployed) || Files.mismatch(jar, deployed) != -1) {
+                    Files.copy(jar, deployed, StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
     }
