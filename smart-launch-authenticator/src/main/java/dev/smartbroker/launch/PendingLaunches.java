@@ -50,12 +50,21 @@ final class PendingLaunches {
     }
 
     static String create(KeycloakSession session, ClientModel client, String idpAlias, String iss, String launch, long lifespanSeconds) {
+        return create(session, client, idpAlias, iss, launch, lifespanSeconds, false);
+    }
+
+    /** Creates a pending launch; a contested one can only be claimed by its handle, never through the cookie. */
+    static String create(KeycloakSession session, ClientModel client, String idpAlias, String iss, String launch, long lifespanSeconds,
+                         boolean contested) {
         String handle = SecretGenerator.getInstance().randomString(32);
         Map<String, String> notes = new HashMap<>();
         notes.put(CLIENT, client.getId());
         notes.put(IDP, idpAlias);
         notes.put(ISS, iss);
         notes.put(LAUNCH, launch);
+        if (contested) {
+            notes.put(CONTESTED, "true");
+        }
         session.singleUseObjects().put(key(handle), lifespanSeconds, notes);
         return handle;
     }

@@ -96,13 +96,13 @@ public final class SmartLaunchResource {
 
         int maxAge = (int) pendingLaunchSeconds;
         Optional<String> previous = PendingLaunches.handleFromCookie(session, client);
-        String handle = PendingLaunches.create(session, client, tenant.get().alias(), iss, launch, pendingLaunchSeconds);
-        if (previous.isPresent() && PendingLaunches.peek(session, previous.get()).isPresent()) {
+        boolean contested = previous.isPresent() && PendingLaunches.peek(session, previous.get()).isPresent();
+        if (contested) {
             // A launch of this app is still waiting in this browser: the cookie can no longer tell the two apart.
             LOG.debugf("Second pending launch of client %s in one browser: both reachable by handle only", clientId);
             PendingLaunches.contest(session, previous.get());
-            PendingLaunches.contest(session, handle);
         }
+        String handle = PendingLaunches.create(session, client, tenant.get().alias(), iss, launch, pendingLaunchSeconds, contested);
         URI target = UriBuilder.fromUri(landing).queryParam(LaunchParameters.HANDLE, handle).build();
         LOG.debugf("Launch of client %s from tenant %s parked; landing on the app", clientId, tenant.get().tenantId());
         return Response.seeOther(target)
