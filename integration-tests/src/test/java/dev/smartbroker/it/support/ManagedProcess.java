@@ -79,7 +79,9 @@ public final class ManagedProcess implements AutoCloseable {
     /** The last lines of the process log. */
     public String tail(int lines) {
         try {
-            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+            // Health-check polling lines say nothing about a failure.
+            List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                    .filter(l -> !l.contains("SRHCK01001")).toList();
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "(no log: " + e.getMessage() + ")";
