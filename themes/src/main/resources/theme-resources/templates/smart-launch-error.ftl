@@ -12,7 +12,7 @@
             <#if smartMoreInfoUrl??>
                 <p id="smart-more-info"><a href="${smartMoreInfoUrl}" rel="noopener noreferrer">${msg("smartMoreInformation")}</a></p>
             </#if>
-            <p class="instruction" id="smart-next-step">${msg("smartNextStep")}</p>
+            <p class="instruction" id="smart-next-step" style="margin-top:1rem">${msg("smartNextStep")}</p>
             <#if traceId??>
                 <p class="instruction" id="traceId">${msg("traceIdSupportMessage", traceId)}</p>
             </#if>
