@@ -81,11 +81,9 @@ final class LaunchTokenEndpoint {
                 event.detail(Smart.DETAIL_CERNER_ERROR, e.cernerError());
             }
             return switch (e.kind()) {
-                case INVALID_GRANT -> {
-                    event.detail(Details.REASON, "Cerner refused the refresh: the clinician's EHR session or the app's authorization ended");
-                    yield fail(Response.Status.CONFLICT, "relaunch_required",
-                            "Cerner refused to refresh this launch's authorization: open the app from the EHR again.");
-                }
+                case INVALID_GRANT -> fail(Response.Status.CONFLICT, "relaunch_required",
+                        "Cerner refused to refresh this launch's authorization (the clinician's EHR session or the app's"
+                                + " authorization ended): open the app from the EHR again.");
                 case UNREACHABLE, TIMEOUT -> cors.add(Response.fromResponse(fail(Response.Status.SERVICE_UNAVAILABLE,
                         "temporarily_unavailable", "Cerner did not answer in time.")).header("Retry-After", "5"));
                 default -> fail(Response.Status.BAD_GATEWAY, "cerner_error", "Cerner answered the refresh in an unexpected way.");
