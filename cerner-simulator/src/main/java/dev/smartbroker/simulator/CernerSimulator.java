@@ -263,6 +263,8 @@ public final class CernerSimulator implements AutoCloseable {
     // ================================================================ routing
 
     private void handle(HttpExchange http) {
+        // Logged with its arrival time: a slow answer must not look like a later request.
+        Instant arrived = Instant.now();
         Exchange ex = new Exchange(http);
         String path = ex.path();
         boolean admin = path.startsWith("/admin");
@@ -285,7 +287,7 @@ public final class CernerSimulator implements AutoCloseable {
                 http.close();
             }
             if (!admin) {
-                log.add(new LoggedRequest(Instant.now(), ex.method(), path, ex.tenant, ex.endpoint, ex.grantType, ex.clientId, ex.status()));
+                log.add(new LoggedRequest(arrived, ex.method(), path, ex.tenant, ex.endpoint, ex.grantType, ex.clientId, ex.status()));
             }
         }
     }

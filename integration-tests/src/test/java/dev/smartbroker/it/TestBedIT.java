@@ -28,6 +28,8 @@ class TestBedIT {
         JsonNode cernerInfo = providers.path("identity_provider").path("providers").path("cerner").path("operationalInfo");
         assertThat(cernerInfo.path("version").asText()).isEqualTo("0.1.0-SNAPSHOT");
         assertThat(cernerInfo.path("trusted-authorization-hosts").asText()).contains("authorization.cerner.com");
+        assertThat(providers.path("realm-restapi-extension").path("providers").path("cerner").path("operationalInfo")
+                .path("jwks-max-age-seconds").asText()).isEqualTo(String.valueOf(Environment.JWKS_MAX_AGE_SECONDS));
         List<String> loginThemes = new ArrayList<>();
         info.path("themes").path("login").forEach(t -> loginThemes.add(t.path("name").asText()));
         assertThat(loginThemes).contains("smart");
@@ -66,7 +68,8 @@ class TestBedIT {
                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(env.realmUrl() + "/cerner/jwks")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Cache-Control").orElse("")).contains("max-age=300");
+        assertThat(response.headers().firstValue("Cache-Control").orElse(""))
+                .contains("max-age=" + Environment.JWKS_MAX_AGE_SECONDS);
         List<String> algorithms = new ArrayList<>();
         JsonNode keys = dev.smartbroker.it.support.Json.parse(response.body()).path("keys");
         keys.forEach(k -> {

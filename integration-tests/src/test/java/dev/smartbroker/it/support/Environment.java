@@ -28,6 +28,7 @@ public final class Environment implements AutoCloseable {
     public static final String BROKER_CLIENT_ID = "smart-broker-demo";
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
     public static final String BROKER_JWT_CLIENT_ID = "smart-broker-demo-jwt";
+    public static final int JWKS_MAX_AGE_SECONDS = 4;
     public static final String SYSTEM_ACCOUNT_ID = "smart-broker-demo-system";
     public static final List<String> SYSTEM_SCOPES = List.of("system/Patient.read", "system/Observation.read", "system/Encounter.read");
     public static final List<String> PROVIDER_SCOPES = List.of("launch", "openid", "fhirUser", "profile", "online_access",
@@ -58,7 +59,12 @@ public final class Environment implements AutoCloseable {
             keycloak = KeycloakServer.start(Path.of(System.getProperty("keycloak.home")), Path.of(System.getProperty("providers.dir")),
                     resource("realms/smart-demo-realm.json"),
                     Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
-                    List.of(), work.resolve("keycloak.log"));
+                    // A short JWKS cache lifetime lets the key-rotation test wait for the simulator as Cerner would, in seconds.
+                    // Callers waiting for one upstream call hold a worker thread each; the concurrency tests run 50 of
+                    // them while the simulator calls back for the realm's JWKS, which needs one more thread.
+                    List.of("--spi-realm-restapi-extension--cerner--jwks-max-age-seconds=" + JWKS_MAX_AGE_SECONDS,
+                            "--http-pool-max-threads=100"),
+                    work.resolve("keycloak.log"));
             registerBroker(simulator, keycloak);
 
             String java = ProcessHandle.current().info().command().orElse("java");
