@@ -40,17 +40,18 @@ final class ClientKeys {
     /** The key with {@code kid} in the app's JWKS, or null. */
     JWK key(String url, String kid) {
         Entry entry = cache.get(url);
-        if (entry != null && entry.expires().isAfter(Instant.now())) {
+        boolean fresh = entry != null && entry.expires().isAfter(Instant.now());
+        if (fresh) {
             JWK key = entry.set().getKeyByKeyId(kid);
             if (key != null) {
                 return key;
             }
         }
-        JWKSet fetched = fetch(url);
+        JWKSet fetched = fetch(url, fresh ? OutboundFetch.UNKNOWN_KID : OutboundFetch.CACHE_MISS);
         return fetched == null ? null : fetched.getKeyByKeyId(kid);
     }
 
-    private JWKSet fetch(String url) {
+    private JWKSet fetch(String url, String reason) {
         int status = 0;
         long maxAge = 0;
         try {
@@ -74,7 +75,7 @@ final class ClientKeys {
             Thread.currentThread().interrupt();
             return null;
         } finally {
-            log.addOutbound(new OutboundFetch(Instant.now(), url, status, maxAge));
+            log.addOutbound(new OutboundFetch(Instant.now(), url, status, maxAge, reason));
         }
     }
 
