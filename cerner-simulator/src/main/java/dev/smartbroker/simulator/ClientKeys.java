@@ -16,21 +16,33 @@ import java.util.regex.Pattern;
 
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Apps' JWKS, fetched from their registered URL and cached no longer than the response's Cache-Control allows
- * (HL7 client-confidential-asymmetric); an unknown kid causes one refetch. Every fetch is logged.
+ * (HL7 client-confidential-asymmetric, cerner-smart-facts §4): {@code max-age} is honoured, {@code no-store} and
+ * {@code no-cache} mean no caching, no header means {@value #DEFAULT_MAX_AGE_SECONDS} s. Cerner's own policy is
+ * UNCONFIRMED (§3.1), so this is the HL7 rule. A kid missing from a cached set causes one refetch. Concurrent
+ * requests for one URL share a fetch. Every fetch is recorded in {@link RequestLog#outbound()}.
  */
 final class ClientKeys {
 
     static final long DEFAULT_MAX_AGE_SECONDS = 60;
-    private static final Pattern MAX_AGE = Pattern.compile("max-age\\s*=\\s*(\\d+)");
+    private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age\\s*=\\s*\"?(\\d{1,9})");
+    private static final Logger LOG = LoggerFactory.getLogger(ClientKeys.class);
 
     private record Entry(JWKSet set, Instant expires) {
+
+        boolean fresh(Instant now) {
+            return expires.isAfter(now);
+        }
     }
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(3)).build();
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final RequestLog log;
 
     ClientKeys(RequestLog log) {
@@ -39,26 +51,37 @@ final class ClientKeys {
 
     /** The key with {@code kid} in the app's JWKS, or null. */
     JWK key(String url, String kid) {
-        Entry entry = cache.get(url);
-        boolean fresh = entry != null && entry.expires().isAfter(Instant.now());
-        if (fresh) {
-            JWK key = entry.set().getKeyByKeyId(kid);
+        Entry seen = cache.get(url);
+        boolean seenFresh = seen != null && seen.fresh(Instant.now());
+        if (seenFresh) {
+            JWK key = seen.set().getKeyByKeyId(kid);
             if (key != null) {
                 return key;
             }
         }
-        JWKSet fetched = fetch(url, fresh ? OutboundFetch.UNKNOWN_KID : OutboundFetch.CACHE_MISS);
-        return fetched == null ? null : fetched.getKeyByKeyId(kid);
+        synchronized (locks.computeIfAbsent(url, u -> new Object())) {
+            Entry now = cache.get(url);
+            if (now != null && now != seen && now.fresh(Instant.now())) {
+                // Another request fetched while this one waited: its set may have the kid.
+                JWK key = now.set().getKeyByKeyId(kid);
+                if (key != null) {
+                    return key;
+                }
+            }
+            JWKSet fetched = fetch(url, seenFresh ? OutboundFetch.UNKNOWN_KID : OutboundFetch.CACHE_MISS);
+            return fetched == null ? null : fetched.getKeyByKeyId(kid);
+        }
     }
 
     private JWKSet fetch(String url, String reason) {
         int status = 0;
         long maxAge = 0;
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
+                    .header("Accept", "application/json").GET().build(), HttpResponse.BodyHandlers.ofString());
             status = response.statusCode();
             if (status != 200) {
+                cache.remove(url);
                 return null;
             }
             JWKSet set = JWKSet.parse(response.body());
@@ -70,6 +93,7 @@ final class ClientKeys {
             }
             return set;
         } catch (IOException | ParseException | IllegalArgumentException e) {
+            LOG.debug("JWKS fetch from {} failed: {}", url, e.toString());
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -79,8 +103,9 @@ final class ClientKeys {
         }
     }
 
+    /** Seconds a JWKS may be cached under this Cache-Control value (0: not at all). */
     static long maxAge(String cacheControl) {
-        if (cacheControl == null) {
+        if (cacheControl == null || cacheControl.isBlank()) {
             return DEFAULT_MAX_AGE_SECONDS;
         }
         String lower = cacheControl.toLowerCase(Locale.ROOT);

@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +19,8 @@ final class Exchange {
     private final Map<String, String> query;
     private Map<String, String> form;
     private int status;
+    /** Runs once, just before the response goes out, so that a client never sees its answer before the log does. */
+    private Runnable beforeSend;
     String tenant;
     Endpoint endpoint = Endpoint.OTHER;
     String grantType;
@@ -42,11 +43,15 @@ final class Exchange {
         return query.get(name);
     }
 
+    String rawQuery() {
+        return http.getRequestURI().getRawQuery();
+    }
+
     Map<String, String> queryParams() {
         return query;
     }
 
-    /** Form body parameters (first value of each). */
+    /** Form body parameters (first value of each); empty unless the body is application/x-www-form-urlencoded. */
     Map<String, String> form() throws IOException {
         if (form == null) {
             String type = header("Content-Type");
@@ -133,11 +138,25 @@ final class Exchange {
         send(code, null, new byte[0]);
     }
 
+    void beforeSend(Runnable action) {
+        this.beforeSend = action;
+    }
+
+    /** Runs the before-send action if it has not run yet (for exchanges that end without an answer). */
+    void runBeforeSend() {
+        Runnable action = beforeSend;
+        beforeSend = null;
+        if (action != null) {
+            action.run();
+        }
+    }
+
     void send(int code, String contentType, byte[] body) throws IOException {
         if (contentType != null) {
             http.getResponseHeaders().set("Content-Type", contentType);
         }
         this.status = code;
+        runBeforeSend();
         http.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {
             try (OutputStream out = http.getResponseBody()) {
@@ -180,11 +199,4 @@ final class Exchange {
         return params;
     }
 
-    static Map<String, String> map(Object... keyValues) {
-        Map<String, String> map = new HashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            map.put(String.valueOf(keyValues[i]), keyValues[i + 1] == null ? null : String.valueOf(keyValues[i + 1]));
-        }
-        return map;
-    }
 }

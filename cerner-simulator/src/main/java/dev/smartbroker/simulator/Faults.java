@@ -3,52 +3,71 @@ package dev.smartbroker.simulator;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
+import java.util.Set;
 
-/** Faults switched on by tests or the admin API, consumed by matching requests. Thread-safe. */
+/**
+ * Faults switched on by tests or the admin API, consumed by matching requests. Thread-safe.
+ *
+ * <p>A request is hit by every matching {@link FaultType#LATENCY} fault (their delays add up) and by at most one other
+ * matching fault, the oldest one that the endpoint can apply; each fault that hits counts down its {@code count}.
+ */
 public final class Faults {
 
-    private final List<Fault> active = new ArrayList<>();
-    private final List<Integer> remaining = new ArrayList<>();
+    private static final class Active {
+        final Fault fault;
+        int remaining;
+
+        Active(Fault fault) {
+            this.fault = fault;
+            this.remaining = fault.count() == 0 ? 1 : fault.count();
+        }
+    }
+
+    private final List<Active> active = new ArrayList<>();
 
     public synchronized void add(Fault fault) {
-        active.add(fault);
-        remaining.add(fault.count() == 0 ? 1 : fault.count());
+        if (fault.endpoint() == null || fault.type() == null) {
+            throw new IllegalArgumentException("A fault needs an endpoint and a type");
+        }
+        active.add(new Active(fault));
     }
 
     public synchronized void clear() {
         active.clear();
-        remaining.clear();
     }
 
+    /** The faults still switched on, in the order they were added. */
     public synchronized List<Fault> list() {
-        return List.copyOf(active);
+        return active.stream().map(a -> a.fault).toList();
     }
 
-    /** The first fault matching the request, consumed once; types limits the kinds this endpoint can apply. */
-    synchronized Optional<Fault> take(String tenant, Endpoint endpoint, String grantType) {
-        Iterator<Fault> faults = active.iterator();
-        int index = 0;
-        while (faults.hasNext()) {
-            Fault fault = faults.next();
-            boolean matches = fault.endpoint() == endpoint
-                    && (fault.tenant() == null || fault.tenant().equals(tenant))
-                    && (fault.grantType() == null || fault.grantType().equals(grantType));
-            if (matches) {
-                int left = remaining.get(index);
-                if (left > 0) {
-                    left--;
-                    if (left == 0) {
-                        faults.remove();
-                        remaining.remove(index);
-                    } else {
-                        remaining.set(index, left);
-                    }
-                }
-                return Optional.of(fault);
+    /**
+     * Takes the faults that hit a request: matching LATENCY faults first, then at most one fault whose type is in
+     * {@code applicable}. Faults of other types stay armed for a request they make sense for.
+     */
+    synchronized List<Fault> take(String tenant, Endpoint endpoint, String grantType, Set<FaultType> applicable) {
+        List<Fault> hits = new ArrayList<>(2);
+        boolean other = false;
+        Iterator<Active> it = active.iterator();
+        while (it.hasNext()) {
+            Active a = it.next();
+            Fault f = a.fault;
+            boolean matches = f.endpoint() == endpoint
+                    && (f.tenant() == null || f.tenant().equals(tenant))
+                    && (f.grantType() == null || f.grantType().equals(grantType));
+            if (!matches) {
+                continue;
             }
-            index++;
+            boolean latency = f.type() == FaultType.LATENCY;
+            if (!latency && (other || !applicable.contains(f.type()))) {
+                continue;
+            }
+            other |= !latency;
+            hits.add(f);
+            if (a.remaining > 0 && --a.remaining == 0) {
+                it.remove();
+            }
         }
-        return Optional.empty();
+        return hits;
     }
 }

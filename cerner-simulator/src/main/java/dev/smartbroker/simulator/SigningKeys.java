@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,6 +36,7 @@ final class SigningKeys {
     private final List<Published> rsa = new ArrayList<>();
     private final List<JWK> ec = new ArrayList<>();
     private final RSAKey rogue;
+    private final Object rotation = new Object();
 
     SigningKeys() {
         try {
@@ -42,29 +44,41 @@ final class SigningKeys {
             rsa.add(new Published(generate(now.minusSeconds(4 * 86_400)), now.minusSeconds(4 * 86_400)));
             rsa.add(new Published(generate(now.minusSeconds(2 * 86_400)), now.minusSeconds(2 * 86_400)));
             rsa.add(new Published(generate(now), now));
-            ec.add(new ECKeyGenerator(Curve.P_256).keyID(KID.format(now) + ".ec.es256").generate().toPublicJWK());
-            ec.add(new ECKeyGenerator(Curve.P_384).keyID(KID.format(now) + ".ec.es384").generate().toPublicJWK());
-            rogue = new RSAKeyGenerator(2048).keyID(KID.format(now.minusSeconds(1)) + ".rsa").generate();
+            ec.add(new ECKeyGenerator(Curve.P_256).keyID(kid(now) + ".ec.es256").generate().toPublicJWK());
+            ec.add(new ECKeyGenerator(Curve.P_384).keyID(kid(now) + ".ec.es384").generate().toPublicJWK());
+            rogue = new RSAKeyGenerator(2048).keyID(kid(now.minusSeconds(1)) + ".rsa").generate();
         } catch (JOSEException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private RSAKey generate(Instant at) throws JOSEException {
-        return new RSAKeyGenerator(2048).keyID(KID.format(at) + ".rsa").generate();
+    private static RSAKey generate(Instant at) throws JOSEException {
+        return new RSAKeyGenerator(2048).keyID(kid(at) + ".rsa").generate();
     }
 
-    synchronized void rotate(int publishDelaySeconds) {
-        try {
-            Instant now = Instant.now();
-            RSAKey key = generate(now);
-            while (key.getKeyID().equals(current().getKeyID())) {
-                now = now.plusMillis(1);
-                key = generate(now);
+    /** Cerner's kid timestamp form, e.g. {@code 2026-11-22T10:44:00.000} (UTC, no zone letter). */
+    static String kid(Instant at) {
+        return KID.format(at);
+    }
+
+    /** A new current key; it is listed at /jwk {@code publishDelaySeconds} from now (Cerner was seen signing first, §2.7). */
+    void rotate(int publishDelaySeconds) {
+        // Key generation takes a while: only rotations wait for each other, signing goes on with the current key.
+        synchronized (rotation) {
+            try {
+                Instant now = Instant.now();
+                String last = current().getKeyID();
+                while ((kid(now) + ".rsa").compareTo(last) <= 0) {
+                    // kids are timestamps to the millisecond: two rotations within one must still differ, and sort.
+                    now = now.plusMillis(1);
+                }
+                RSAKey key = generate(now);
+                synchronized (this) {
+                    rsa.add(new Published(key, Instant.now().plusSeconds(Math.max(0, publishDelaySeconds))));
+                }
+            } catch (JOSEException e) {
+                throw new IllegalStateException(e);
             }
-            rsa.add(new Published(key, now.plusSeconds(Math.max(0, publishDelaySeconds))));
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -88,13 +102,13 @@ final class SigningKeys {
     }
 
     private static Map<String, Object> withoutAlgUse(JWK key) {
-        Map<String, Object> json = new java.util.LinkedHashMap<>(key.toJSONObject());
+        Map<String, Object> json = new LinkedHashMap<>(key.toJSONObject());
         json.remove("alg");
         json.remove("use");
         return json;
     }
 
-    /** Signs an id_token (RS256, Cerner spec) with the current key, or with one never published. */
+    /** Signs an id_token (RS256, Cerner spec §2.7) with the current key, or with one never published (fault UNKNOWN_KID). */
     String sign(JWTClaimsSet claims, boolean unpublishedKey) {
         RSAKey key = unpublishedKey ? rogue : current();
         try {

@@ -5,17 +5,23 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 
 /**
  * What the simulator serves: host and port, tenants with their settings, clinician logins, registered apps.
- * The defaults ({@code simulator-defaults.json}) hold Cerner's code-sandbox tenant, a non-UUID tenant and the
- * sandbox's {@code portal}/{@code portal} clinician (cerner-smart-facts §6).
+ * Immutable; the {@code with…} methods return changed copies. {@link #defaults()} is the bundled
+ * {@code simulator-defaults.json}: Cerner's code-sandbox tenant, a non-UUID tenant and the sandbox's
+ * {@code portal}/{@code portal} clinician plus a second one (cerner-smart-facts §1.1, §6).
  */
 public final class SimulatorConfig {
 
@@ -23,14 +29,24 @@ public final class SimulatorConfig {
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Tenant(String id, String name, TenantSettings settings) {
         public Tenant {
+            if (id == null || id.isEmpty() || id.contains("/") || id.contains("?") || id.contains("#")) {
+                throw new IllegalArgumentException("A tenant id must be one non-empty path segment: " + id);
+            }
+            name = name == null ? id : name;
             settings = settings == null ? new TenantSettings() : settings;
         }
     }
 
-    /** A clinician who can sign in at the simulated authorization server. */
+    /** A clinician who can sign in at the simulated authorization server, and the Practitioner they are. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record User(String username, String password, String practitionerId, String family, String given, String email) {
+        public User {
+            if (username == null || username.isEmpty() || password == null || practitionerId == null) {
+                throw new IllegalArgumentException("A user needs username, password and practitionerId");
+            }
+        }
 
+        /** "Family, Given", as Cerner's id_token {@code name} reads (§2.7). */
         String displayName() {
             return family + ", " + given;
         }
@@ -40,7 +56,10 @@ public final class SimulatorConfig {
     record Document(String host, Integer port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
     }
 
-    static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+    /** Shared, configured once, thread-safe: Instants are written as ISO-8601 strings. */
+    static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .registerModule(new SimpleModule("simulator").addSerializer(Instant.class, ToStringSerializer.instance));
 
     private final String host;
     private final int port;
@@ -49,6 +68,12 @@ public final class SimulatorConfig {
     private final List<AppRegistration> apps;
 
     private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
+        if (tenants.isEmpty()) {
+            throw new IllegalArgumentException("At least one tenant is needed");
+        }
+        unique(tenants.stream().map(Tenant::id).toList(), "tenant id");
+        unique(users.stream().map(User::username).toList(), "username");
+        unique(apps.stream().map(AppRegistration::clientId).toList(), "clientId");
         this.host = host;
         this.port = port;
         this.tenants = List.copyOf(tenants);
@@ -56,15 +81,27 @@ public final class SimulatorConfig {
         this.apps = List.copyOf(apps);
     }
 
+    private static void unique(List<String> values, String what) {
+        Set<String> seen = new HashSet<>();
+        for (String v : values) {
+            if (!seen.add(v)) {
+                throw new IllegalArgumentException("Duplicate " + what + " " + v);
+            }
+        }
+    }
+
+    /** The bundled defaults, {@code simulator-defaults.json}. */
     public static SimulatorConfig defaults() {
         try (InputStream in = SimulatorConfig.class.getResourceAsStream("/simulator-defaults.json")) {
-            return from(JSON.readValue(in, Document.class));
+            Document doc = JSON.readValue(in, Document.class);
+            return new SimulatorConfig(doc.host() == null ? "127.0.0.1" : doc.host(), doc.port() == null ? 8088 : doc.port(),
+                    orEmpty(doc.tenants()), orEmpty(doc.users()), orEmpty(doc.apps()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** Reads a config file; missing sections fall back to the defaults. */
+    /** Reads a config file; a missing section (key absent or null) falls back to the defaults' section. */
     public static SimulatorConfig fromJson(Path file) {
         try {
             Document doc = JSON.readValue(Files.readAllBytes(file), Document.class);
@@ -77,10 +114,8 @@ public final class SimulatorConfig {
         }
     }
 
-    private static SimulatorConfig from(Document doc) {
-        return new SimulatorConfig(doc.host() == null ? "127.0.0.1" : doc.host(), doc.port() == null ? 8088 : doc.port(),
-                doc.tenants() == null ? List.of() : doc.tenants(), doc.users() == null ? List.of() : doc.users(),
-                doc.apps() == null ? List.of() : doc.apps());
+    private static <T> List<T> orEmpty(List<T> list) {
+        return list == null ? List.of() : list;
     }
 
     public SimulatorConfig withPort(int value) {
@@ -91,6 +126,19 @@ public final class SimulatorConfig {
         return new SimulatorConfig(value, port, tenants, users, apps);
     }
 
+    public SimulatorConfig withTenants(List<Tenant> value) {
+        return new SimulatorConfig(host, port, value, users, apps);
+    }
+
+    public SimulatorConfig withUsers(List<User> value) {
+        return new SimulatorConfig(host, port, tenants, value, apps);
+    }
+
+    public SimulatorConfig withApps(List<AppRegistration> value) {
+        return new SimulatorConfig(host, port, tenants, users, value);
+    }
+
+    /** Adds an app, replacing one with the same client id. */
     public SimulatorConfig withApp(AppRegistration app) {
         List<AppRegistration> more = new ArrayList<>(apps);
         more.removeIf(a -> a.clientId().equals(app.clientId()));
