@@ -27,7 +27,7 @@ public final class SmartBrokerEnvironment implements BeforeAllCallback, Paramete
     }
 
     /** The environment, or why it could not start. */
-    record Started(Environment environment, RuntimeException failure) implements ExtensionContext.Store.CloseableResource {
+    record Started(Environment environment, RuntimeException failure) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
 
         static Started start() {
             try {
