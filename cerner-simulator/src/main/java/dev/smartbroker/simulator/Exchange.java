@@ -96,7 +96,12 @@ final class Exchange {
     }
 
     boolean fromLoopback() {
-        return http.getRemoteAddress().getAddress().isLoopbackAddress();
+        return isLoopback(http.getRemoteAddress().getAddress());
+    }
+
+    /** The admin API's gate: 127.0.0.0/8 and ::1 only. */
+    static boolean isLoopback(java.net.InetAddress remote) {
+        return remote != null && remote.isLoopbackAddress();
     }
 
     /** Scheme, host and port this request was addressed to. */
