@@ -57,7 +57,7 @@ public final class Environment implements AutoCloseable {
             int sampleAppPort = Ports.free();
             String sampleAppUrl = "http://127.0.0.1:" + sampleAppPort;
             keycloak = KeycloakServer.start(Path.of(System.getProperty("keycloak.home")), Path.of(System.getProperty("providers.dir")),
-                    resource("realms/smart-demo-realm.json"),
+                    resource("realms/demo/smart-realm.json"),
                     Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
                     // A short JWKS cache lifetime lets the key-rotation test wait for the simulator as Cerner would, in seconds.
                     // Callers waiting for one upstream call hold a worker thread each; the concurrency tests run 50 of
