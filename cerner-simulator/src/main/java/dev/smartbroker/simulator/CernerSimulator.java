@@ -73,6 +73,7 @@ public final class CernerSimulator implements AutoCloseable {
     private final AuthorizationServer authorizationServer;
     private final FhirServer fhirServer;
     private final LauncherPage launcher;
+    private final TestApp testApp;
 
     private CernerSimulator(SimulatorConfig config) throws IOException {
         for (SimulatorConfig.Tenant tenant : config.tenants()) {
@@ -95,6 +96,7 @@ public final class CernerSimulator implements AutoCloseable {
             this.authorizationServer = new AuthorizationServer(this, state, random);
             this.fhirServer = new FhirServer(this, state, fhir);
             this.launcher = new LauncherPage(this, state);
+            this.testApp = new TestApp(this, random);
         } catch (RuntimeException e) {
             server.stop(0);
             throw e;
@@ -148,6 +150,9 @@ public final class CernerSimulator implements AutoCloseable {
             return;
         }
         CernerSimulator simulator = start(config);
+        if (!Arrays.asList(args).contains("--no-test-app")) {
+            simulator.enableTestApp();
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(simulator::close, "stop-cerner-simulator"));
         System.out.println(simulator.describe(config));
         try {
@@ -157,7 +162,8 @@ public final class CernerSimulator implements AutoCloseable {
         }
     }
 
-    private static final String USAGE = "usage: java -jar cerner-simulator.jar [--host 127.0.0.1] [--port 8088] [--config simulator.json]";
+    private static final String USAGE = "usage: java -jar cerner-simulator.jar [--host 127.0.0.1] [--port 8088] [--config simulator.json]"
+            + " [--no-test-app]";
 
     /** The config the arguments ask for, or null for --help. */
     static SimulatorConfig parseArgs(String[] args) {
@@ -171,6 +177,9 @@ public final class CernerSimulator implements AutoCloseable {
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> i++;
+                case "--no-test-app" -> {
+                    // read by main: the built-in test app is not part of the config
+                }
                 case "--port" -> config = config.withPort(Integer.parseInt(value(args, ++i)));
                 case "--host" -> config = config.withHost(value(args, ++i));
                 case "--help", "-h" -> {
@@ -202,12 +211,32 @@ public final class CernerSimulator implements AutoCloseable {
         }
         out.append("  Clinician logins:     ")
                 .append(String.join(", ", config.users().stream().map(u -> u.username() + "/" + u.password()).toList())).append('\n');
+        if (state.apps.containsKey(TestApp.CLIENT_ID)) {
+            out.append("  Built-in test app:    launch \"").append(TestApp.NAME).append("\" from the launcher (--no-test-app to leave it out)\n");
+        }
         out.append("  Registered apps:      ").append(state.apps.size()).append(" (add with POST ").append(baseUrl).append("/admin/apps)\n");
         out.append("  Admin API (loopback): ").append(baseUrl).append("/admin/{apps,faults,requests,tokens,tenants/{id}/settings,keys/rotate}");
         return out.toString();
     }
 
     // ================================================================ public API
+
+    /**
+     * Registers the built-in SMART test app ({@code cerner-simulator-test-app}, Launch URI {@code /test-app/launch}) so
+     * that a person can click through launcher, login and consent without any app of their own. Standalone runs do
+     * this unless started with {@code --no-test-app}; embedded simulators have no app until one is registered.
+     *
+     * @return the test app's Launch URI
+     */
+    public String enableTestApp() {
+        registerApp(testApp.registration());
+        return testApp.launchUrl();
+    }
+
+    /** The configured tenant ids, in configuration order. */
+    public List<String> tenantIds() {
+        return List.copyOf(state.tenants.keySet());
+    }
 
     /** {@code http://host:port}, no trailing slash. */
     public String baseUrl() {
@@ -489,6 +518,13 @@ public final class CernerSimulator implements AutoCloseable {
                     ex.addHeader("Access-Control-Allow-Origin", "*");
                     ex.json(200, signingKeys.jwks());
                 } else if (!ex.answered()) {
+                    ex.json(404, Map.of("error", "not_found"));
+                }
+            }
+            case "test-app" -> {
+                if (state.apps.containsKey(TestApp.CLIENT_ID) && s.length == 2) {
+                    testApp.handle(ex, s[1]);
+                } else {
                     ex.json(404, Map.of("error", "not_found"));
                 }
             }
