@@ -1,5 +1,8 @@
 package dev.smartbroker.cerner;
 
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 
@@ -21,6 +24,7 @@ import org.keycloak.events.EventBuilder;
 import org.keycloak.events.EventType;
 import org.keycloak.http.simple.SimpleHttp;
 import org.keycloak.http.simple.SimpleHttpRequest;
+import org.keycloak.http.simple.SimpleHttpResponse;
 import org.keycloak.jose.jws.JWSInput;
 import org.keycloak.models.IdentityProviderType;
 import org.keycloak.models.KeycloakSession;
@@ -186,6 +190,10 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         identity.setBrokerUserId(getConfig().getAlias() + "." + federatedId);
         identity.setUsername(FederatedUsers.username(getConfig().getAlias(), resourceType, resourceId));
         nameFromIdToken(identity, idToken);
+        if (identity.getFirstName() == null && identity.getLastName() == null && "Practitioner".equals(resourceType)
+                && PractitionerNames.scopeAllowsRead(tokenResponse.scope())) {
+            nameFromPractitioner(identity, resourceId, tokenResponse.accessToken());
+        }
         identity.getContextData().put(CONTEXT_TOKEN_RESPONSE, tokenResponse);
         identity.getContextData().put(Smart.FHIR_USER, fhirUser);
         return identity;
@@ -226,6 +234,33 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
                 identity.setFirstName(null);
                 identity.setLastName(n.trim());
             }
+        }
+    }
+
+    /**
+     * For an id_token without a name: reads the clinician's Practitioner resource from the tenant's own FHIR base (never
+     * from the URL in the token). Bounded by the tenant's timeouts; a failure leaves the user unnamed, never the launch
+     * failed.
+     */
+    private void nameFromPractitioner(BrokeredIdentityContext identity, String practitionerId, String accessToken) {
+        String base = getConfig().fhirBaseUrl().map(FhirBaseUrl::value).orElse(null);
+        if (base == null || accessToken == null) {
+            return;
+        }
+        String url = base + "/Practitioner/" + URLEncoder.encode(practitionerId, StandardCharsets.UTF_8);
+        try (SimpleHttpResponse response = CernerHttp.client(session, getConfig()).doGet(url)
+                .header("Authorization", "Bearer " + accessToken).header("Accept", "application/fhir+json").asResponse()) {
+            if (response.getStatus() != 200) {
+                LOG.debugf("Practitioner read for IdP %s answered HTTP %d; the user stays unnamed", getConfig().getAlias(), response.getStatus());
+                return;
+            }
+            PractitionerNames.Name name = PractitionerNames.parse(response.asString());
+            if (name != null) {
+                identity.setFirstName(name.first());
+                identity.setLastName(name.last());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf("Practitioner read for IdP %s failed (%s); the user stays unnamed", getConfig().getAlias(), e.getClass().getSimpleName());
         }
     }
 

@@ -707,10 +707,11 @@ final class AuthorizationServer {
                 .claim("profile", fhirUser)
                 .claim("fhirUser", fhirUser)
                 .issuer(sim.oidcIssuer(tenant))
-                .claim("name", user.displayName())
-                .claim("email", user.email())
                 .expirationTime(Date.from(now.plusSeconds(600)))
                 .issueTime(Date.from(now));
+        if (sim.settings(tenant).idTokenName) {
+            claims.claim("name", user.displayName()).claim("email", user.email());
+        }
         if (nonce != null) {
             claims.claim("nonce", nonce);
         }

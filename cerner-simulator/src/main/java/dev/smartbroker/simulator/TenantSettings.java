@@ -39,6 +39,8 @@ public final class TenantSettings {
     public volatile int keyPublishDelaySeconds = 0;
     /** Clock skew accepted on client assertion exp and iat (UNCONFIRMED, §3.2). */
     public volatile int clockSkewSeconds = 60;
+    /** The id_token carries {@code name} and {@code email} (§2.7); false leaves them out, as an identity provider that does not release them. */
+    public volatile boolean idTokenName = true;
 
     public TenantSettings copy() {
         TenantSettings c = new TenantSettings();
@@ -64,5 +66,6 @@ public final class TenantSettings {
         serveWellKnown = o.serveWellKnown;
         keyPublishDelaySeconds = o.keyPublishDelaySeconds;
         clockSkewSeconds = o.clockSkewSeconds;
+        idTokenName = o.idTokenName;
     }
 }

@@ -138,6 +138,16 @@ class TokenTest {
         }
 
         @Test
+        void leaves_name_and_email_out_of_the_id_token_when_the_tenant_says_so() throws Exception {
+            f.sim.settings(SANDBOX).idTokenName = false;
+            String idToken = f.exchange(SANDBOX, f.codeFlow(SANDBOX, WILMA, FULL_SCOPE)).json().path("id_token").asText();
+
+            JWTClaimsSet claims = SignedJWT.parse(idToken).getJWTClaimsSet();
+            assertThat(claims.getClaims()).doesNotContainKeys("name", "email");
+            assertThat(claims.getStringClaim("fhirUser")).isEqualTo(f.sim.fhirBase(SANDBOX) + "/Practitioner/12742069");
+        }
+
+        @Test
         void echoes_the_nonce_only_when_the_tenant_says_so() throws Exception {
             Browser browser = new Browser();
             String launch = f.launch(browser, SANDBOX, WILMA, APP);

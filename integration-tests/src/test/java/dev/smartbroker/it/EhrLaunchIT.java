@@ -94,6 +94,33 @@ class EhrLaunchIT {
     }
 
     @Test
+    void a_clinician_whose_id_token_has_no_name_is_named_from_the_practitioner_resource(Environment env) {
+        Launches launches = new Launches(env);
+        launches.launch(new Browser(), Environment.NORTHWIND_TENANT, "NANCY", Launches.Binding.HANDLE);
+        String userPath = "/realms/smart/users/" + env.admin()
+                .get("/realms/smart/users?username=cerner-northwind.practitioner.12742069&exact=true").json().get(0).path("id").asText();
+        env.admin().update(userPath, user -> user.put("firstName", "Stale").put("lastName", "Name"));
+        env.simulator().settings(Environment.NORTHWIND_TENANT).idTokenName = false;
+        try {
+            Instant start = Instant.now();
+            launches.launch(new Browser(), Environment.NORTHWIND_TENANT, "NANCY", Launches.Binding.HANDLE);
+
+            // The tenant syncs names on every login (syncMode FORCE): they now come from Practitioner/12742069.
+            JsonNode user = env.admin().get(userPath).json();
+            assertThat(user.path("firstName").asText()).isEqualTo("Portal");
+            assertThat(user.path("lastName").asText()).isEqualTo("Portal");
+            assertThat(env.simulator().requestLog().entries()).anySatisfy(r -> {
+                assertThat(r.at()).isAfterOrEqualTo(start);
+                assertThat(r.endpoint()).isEqualTo(Endpoint.FHIR);
+                assertThat(r.path()).isEqualTo("/r4/" + Environment.NORTHWIND_TENANT + "/Practitioner/12742069");
+                assertThat(r.status()).isEqualTo(200);
+            });
+        } finally {
+            env.simulator().settings(Environment.NORTHWIND_TENANT).idTokenName = true;
+        }
+    }
+
+    @Test
     void the_signed_jwt_tenant_authenticates_with_a_realm_key_that_the_simulator_verified(Environment env) {
         Instant start = Instant.now();
         Launches.Launched launch = new Launches(env).launch(new Browser(), Environment.NORTHWIND_TENANT, "HAILEY", Launches.Binding.HANDLE);
