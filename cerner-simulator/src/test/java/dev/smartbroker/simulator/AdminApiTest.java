@@ -133,7 +133,8 @@ class AdminApiTest {
         settings.fieldNames().forEachRemaining(fields::add);
         assertThat(fields).containsExactlyInAnyOrder("accessTokenLifetimeSeconds", "codeLifetimeSeconds", "launchLifetimeSeconds",
                 "advertisePkce", "requirePkce", "echoNonce", "lenientAudTrailingSlash", "acceptLegacyTokenPath", "consent",
-                "refreshThrottleSeconds", "serveWellKnown", "keyPublishDelaySeconds", "clockSkewSeconds");
+                "refreshThrottleSeconds", "serveWellKnown", "keyPublishDelaySeconds", "clockSkewSeconds", "idTokenName");
+        assertThat(settings.path("idTokenName").asBoolean()).isTrue();
 
         Browser.Reply updated = json("PUT", "/tenants/" + SANDBOX + "/settings", "{\"requirePkce\":true,\"accessTokenLifetimeSeconds\":30}");
 
