@@ -469,6 +469,12 @@ public final class CernerSimulator implements AutoCloseable {
                 route(ex, path);
             }
         } catch (Exception e) {
+            if (e instanceof IOException && ex.answered()) {
+                // The answer had started: the caller gave up (its timeout during a LATENCY fault). One line, no stack trace.
+                LOG.info("{} {}: the client closed the connection before the answer was written ({})", ex.method(), path,
+                        e.getMessage());
+                return;
+            }
             LOG.warn("{} {} failed", ex.method(), path, e);
             if (!ex.answered()) {
                 try {
