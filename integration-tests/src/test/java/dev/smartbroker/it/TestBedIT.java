@@ -4,14 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartbroker.it.support.Browser;
 import dev.smartbroker.it.support.Environment;
+import dev.smartbroker.it.support.KeycloakAdmin;
+import dev.smartbroker.it.support.Launches;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import dev.smartbroker.simulator.Endpoint;
+import dev.smartbroker.simulator.LoggedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The test bed itself: Keycloak runs with our jars, the realm export imported, and can reach the simulator. */
+/** The test bed itself: Keycloak runs with our jars, the realm export imported, and reaches the simulator. */
 @ExtendWith(SmartBrokerEnvironment.class)
 class TestBedIT {
 
@@ -60,6 +66,35 @@ class TestBedIT {
                 "smartVersion", "accessType", "pkceMode", "connectTimeoutMillis", "readTimeoutMillis", "launchApps",
                 "systemAccountClientId", "backendServicesGrants", "systemTokenCache", "minRefreshIntervalSeconds");
         type.path("configProperties").forEach(p -> assertThat(p.path("helpText").asText()).as(p.path("name").asText()).isNotBlank());
+    }
+
+    @Test
+    void keycloak_discovers_a_newly_registered_tenant_from_the_simulator(Environment env) {
+        String iss = env.simulator().fhirBase(Environment.TESTBED_TENANT);
+        KeycloakAdmin.Response created = env.admin().post("/realms/smart/identity-provider/instances", Map.of("alias", "it-testbed",
+                "providerId", "cerner", "enabled", true, "hideOnLogin", true, "firstBrokerLoginFlowAlias", "smart first broker login",
+                "config", Map.of("fhirBaseUrl", iss, "environment", "sandbox", "clientId", Environment.BROKER_CLIENT_ID,
+                        "clientSecret", Environment.BROKER_CLIENT_SECRET, "smartScopes", "openid fhirUser user/Patient.read")));
+        assertThat(created.status()).as(created.body()).isEqualTo(201);
+        try {
+            Launches launches = new Launches(env);
+            Browser browser = new Browser();
+            String handle = launches.handleOf(browser.get(env.realmUrl() + "/smart-launch/sample-app?iss=" + iss + "&launch=L-testbed"));
+            Browser.Page toCerner = browser.follow(browser.get(launches.app().authorizationRequest(Map.of("kc_launch", handle)).url()),
+                    location -> location.startsWith(env.simulator().baseUrl()));
+
+            // Keycloak read the tenant's discovery document (this test never asks for it) and sent the browser to the
+            // authorization endpoint it names, with the launch and the tenant as audience.
+            List<LoggedRequest> discovery = env.simulator().requestLog().entries().stream()
+                    .filter(r -> Environment.TESTBED_TENANT.equals(r.tenant()) && r.endpoint() == Endpoint.DISCOVERY).toList();
+            assertThat(discovery).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(200));
+            assertThat(toCerner.location()).startsWith(env.simulator().authorizationEndpoint(Environment.TESTBED_TENANT) + "?");
+            Map<String, String> authorize = Browser.query(toCerner.location());
+            assertThat(authorize).containsEntry("aud", iss).containsEntry("launch", "L-testbed")
+                    .containsEntry("client_id", Environment.BROKER_CLIENT_ID);
+        } finally {
+            env.admin().delete("/realms/smart/identity-provider/instances/it-testbed");
+        }
     }
 
     @Test

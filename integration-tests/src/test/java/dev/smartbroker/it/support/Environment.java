@@ -6,12 +6,14 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import dev.smartbroker.simulator.AppRegistration;
 import dev.smartbroker.simulator.CernerSimulator;
 import dev.smartbroker.simulator.SimulatorConfig;
+import dev.smartbroker.simulator.TenantSettings;
 
 /**
  * Everything the integration tests run against, started once per test run:
@@ -24,6 +26,8 @@ public final class Environment implements AutoCloseable {
     public static final String NORTHWIND_TENANT = "hH7nD2kqV9sLxP4tR6wB8zF1cJ3mQ5yA";
     public static final String SANDBOX_IDP = "cerner-sandbox";
     public static final String NORTHWIND_IDP = "cerner-northwind";
+    /** A simulated tenant that no realm export names: the test bed registers it and watches Keycloak discover it. */
+    public static final String TESTBED_TENANT = "testbed-discovery";
     /** Cerner-side registrations of the broker, as the demo realm's tenants name them. */
     public static final String BROKER_CLIENT_ID = "smart-broker-demo";
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
@@ -50,7 +54,10 @@ public final class Environment implements AutoCloseable {
 
     static Environment start() {
         Path work = Path.of(System.getProperty("it.work.dir", "target/it-work"));
-        CernerSimulator simulator = CernerSimulator.start(SimulatorConfig.defaults().withPort(0));
+        SimulatorConfig defaults = SimulatorConfig.defaults();
+        List<SimulatorConfig.Tenant> tenants = new ArrayList<>(defaults.tenants());
+        tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
+        CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;
         try {
