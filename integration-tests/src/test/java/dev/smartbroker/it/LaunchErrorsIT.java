@@ -263,19 +263,15 @@ class LaunchErrorsIT {
             // A second tenant registration whose FHIR base points at a closed port: discovery cannot succeed.
             int closed = dev.smartbroker.it.support.Ports.free();
             String iss = "http://127.0.0.1:" + closed + "/r4/down-tenant";
-            env.admin().post("/realms/smart/identity-provider/instances", Map.of("alias", "it-down", "providerId", "cerner",
-                    "enabled", true, "hideOnLogin", true, "firstBrokerLoginFlowAlias", "smart first broker login",
-                    "config", Map.of("fhirBaseUrl", iss, "environment", "sandbox", "clientId", "x", "clientSecret", "y",
-                            "smartScopes", "openid fhirUser user/Patient.read", "connectTimeoutMillis", "500")));
-            try {
+            try (TenantOverride down = TenantOverride.register(env, "it-down", Map.of("fhirBaseUrl", iss, "environment", "sandbox",
+                    "clientId", "x", "clientSecret", "y", "smartScopes", "openid fhirUser user/Patient.read",
+                    "connectTimeoutMillis", "500"))) {
                 Browser browser = new Browser();
                 Browser.Page landing = browser.get(env.realmUrl() + "/smart-launch/sample-app?iss=" + iss + "&launch=L1");
                 String handle = launches.handleOf(landing);
                 OidcClient app = launches.app();
                 expectFailure("IDENTITY_PROVIDER_LOGIN_ERROR", "cerner_unreachable", 504, "Cerner is not answering",
                         () -> browser.follow(browser.get(app.authorizationRequest(Map.of("kc_launch", handle)).url())), page -> { });
-            } finally {
-                env.admin().delete("/realms/smart/identity-provider/instances/it-down");
             }
         }
     }

@@ -9,9 +9,9 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
 import dev.smartbroker.it.support.Environment;
-import dev.smartbroker.it.support.KeycloakAdmin;
 import dev.smartbroker.it.support.Launches;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import dev.smartbroker.it.support.TenantOverride;
 import dev.smartbroker.simulator.Endpoint;
 import dev.smartbroker.simulator.LoggedRequest;
 import org.junit.jupiter.api.Test;
@@ -71,12 +71,9 @@ class TestBedIT {
     @Test
     void keycloak_discovers_a_newly_registered_tenant_from_the_simulator(Environment env) {
         String iss = env.simulator().fhirBase(Environment.TESTBED_TENANT);
-        KeycloakAdmin.Response created = env.admin().post("/realms/smart/identity-provider/instances", Map.of("alias", "it-testbed",
-                "providerId", "cerner", "enabled", true, "hideOnLogin", true, "firstBrokerLoginFlowAlias", "smart first broker login",
-                "config", Map.of("fhirBaseUrl", iss, "environment", "sandbox", "clientId", Environment.BROKER_CLIENT_ID,
-                        "clientSecret", Environment.BROKER_CLIENT_SECRET, "smartScopes", "openid fhirUser user/Patient.read")));
-        assertThat(created.status()).as(created.body()).isEqualTo(201);
-        try {
+        try (TenantOverride registered = TenantOverride.register(env, "it-testbed", Map.of("fhirBaseUrl", iss,
+                "environment", "sandbox", "clientId", Environment.BROKER_CLIENT_ID, "clientSecret", Environment.BROKER_CLIENT_SECRET,
+                "smartScopes", "openid fhirUser user/Patient.read"))) {
             Launches launches = new Launches(env);
             Browser browser = new Browser();
             String handle = launches.handleOf(browser.get(env.realmUrl() + "/smart-launch/sample-app?iss=" + iss + "&launch=L-testbed"));
@@ -92,8 +89,6 @@ class TestBedIT {
             Map<String, String> authorize = Browser.query(toCerner.location());
             assertThat(authorize).containsEntry("aud", iss).containsEntry("launch", "L-testbed")
                     .containsEntry("client_id", Environment.BROKER_CLIENT_ID);
-        } finally {
-            env.admin().delete("/realms/smart/identity-provider/instances/it-testbed");
         }
     }
 
