@@ -19,6 +19,7 @@ import org.keycloak.http.simple.SimpleHttpRequest;
 import org.keycloak.http.simple.SimpleHttpResponse;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
 import org.keycloak.protocol.oidc.endpoints.AuthorizationEndpoint;
 import org.keycloak.sessions.AuthenticationSessionModel;
 
@@ -96,6 +97,11 @@ public final class CernerEndpoint {
                 throw new CernerException(CernerException.Kind.ID_TOKEN_INVALID, e.getMessage());
             }
             LaunchContext context = launchContext(identity, tokenResponse);
+            if (identity.getModelUsername() == null) {
+                identity.setModelUsername(identity.getUsername());
+            }
+            UserModel clinician = ClinicianAccounts.ensure(session, realm, alias, identity, event);
+            authSession = BrowserSessions.handOver(session, authSession, clinician, event);
             LaunchStore.stage(session, authSession, context, CernerTokens.from(tokenResponse, CernerIdentityProvider.now()));
             forgetLaunchParameters(authSession);
             forgetTokens(identity);
@@ -118,6 +124,9 @@ public final class CernerEndpoint {
             }
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.of(e.kind()), e.getMessage(),
                     e.errorUri(), alias);
+        } catch (ClinicianAccounts.ProvisioningException e) {
+            LOG.warnf("Cerner launch through IdP %s stopped: %s", alias, e.getMessage());
+            return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.ACCOUNT_CONFLICT, e.getMessage(), null, alias);
         } catch (IllegalStateException e) {
             LOG.errorf(e, "Cerner launch through IdP %s could not be completed", alias);
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.SERVER_ERROR, e.getMessage(), null, alias);
@@ -173,7 +182,7 @@ public final class CernerEndpoint {
             throw new CernerException(CernerException.Kind.TOKEN_ERROR, "token response names another tenant");
         }
         String fhirBase = provider.getConfig().fhirBaseUrl().map(FhirBaseUrl::value).orElse(null);
-        return new LaunchContext(CernerIdentityProvider.newLaunchId(), provider.getConfig().getAlias(), configuredTenant,
+        return new LaunchContext(LaunchStore.newLaunchId(), provider.getConfig().getAlias(), configuredTenant,
                 fhirBase, (String) identity.getContextData().get(Smart.FHIR_USER), tokenResponse.patient(),
                 tokenResponse.encounter(), tokenResponse.needPatientBanner(), tokenResponse.smartStyleUrl(),
                 tokenResponse.scope(), CernerIdentityProvider.now());

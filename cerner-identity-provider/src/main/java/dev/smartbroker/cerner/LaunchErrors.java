@@ -34,6 +34,7 @@ public final class LaunchErrors {
         LAUNCH_AMBIGUOUS("smartErrorLaunchAmbiguous", Response.Status.CONFLICT, "smart_launch_ambiguous"),
         PKCE_REQUIRED("smartErrorPkceRequired", Response.Status.BAD_REQUEST, "smart_pkce_required"),
         LAUNCH_REQUIRED("smartErrorLaunchRequired", Response.Status.BAD_REQUEST, "smart_launch_required"),
+        ACCOUNT_CONFLICT("smartErrorAccountConflict", Response.Status.CONFLICT, "smart_account_conflict"),
         CERNER_ACCESS_DENIED("smartErrorCernerAccessDenied", Response.Status.FORBIDDEN, "cerner_access_denied"),
         CERNER_AUTHORIZE_ERROR("smartErrorCernerAuthorize", Response.Status.BAD_GATEWAY, "cerner_authorize_error"),
         CERNER_INVALID_GRANT("smartErrorCernerInvalidGrant", Response.Status.BAD_GATEWAY, "cerner_invalid_grant"),
