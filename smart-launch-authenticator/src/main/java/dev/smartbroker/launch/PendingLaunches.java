@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.NewCookie;
 
 import dev.smartbroker.cerner.Smart;
 import org.keycloak.common.util.SecretGenerator;
+import org.keycloak.common.util.Time;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
@@ -26,7 +27,9 @@ import org.keycloak.models.SingleUseObjectProvider;
  * request either as its {@code launch} parameter (apps that forward it: exact binding) or through a per-app
  * cookie on Keycloak's realm path (apps that forward nothing). A second launch of the same app in the same
  * browser while the first is still unclaimed marks both "contested": the cookie can no longer tell them apart,
- * so neither is given out by cookie (fail closed), only by handle.
+ * so neither is given out by cookie (fail closed), only by handle. A contested launch claimed by its handle leaves a
+ * tombstone for the rest of its lifetime, so that a later cookie login in that browser still fails closed instead of
+ * finding "no launch" and signing in without a patient while the other launch waits.
  */
 final class PendingLaunches {
 
@@ -36,13 +39,18 @@ final class PendingLaunches {
     private static final String ISS = "iss";
     private static final String LAUNCH = "launch";
     private static final String CONTESTED = "contested";
+    private static final String USED = "used";
+    private static final String EXPIRES = "exp";
 
-    /** A pending launch. {@code launch} is Cerner's opaque value: never logged. */
-    record Pending(String handle, String clientUuid, String idpAlias, String iss, String launch, boolean contested) {
+    /**
+     * A pending launch, or the tombstone of a contested one that was claimed ({@code used}). {@code launch} is the EHR's
+     * opaque value: never logged.
+     */
+    record Pending(String handle, String clientUuid, String idpAlias, String iss, String launch, boolean contested, boolean used) {
 
         @Override
         public String toString() {
-            return "Pending[client=" + clientUuid + ", idp=" + idpAlias + ", contested=" + contested + "]";
+            return "Pending[client=" + clientUuid + ", idp=" + idpAlias + ", contested=" + contested + ", used=" + used + "]";
         }
     }
 
@@ -62,6 +70,7 @@ final class PendingLaunches {
         notes.put(IDP, idpAlias);
         notes.put(ISS, iss);
         notes.put(LAUNCH, launch);
+        notes.put(EXPIRES, String.valueOf(Time.currentTime() + lifespanSeconds));
         if (contested) {
             notes.put(CONTESTED, "true");
         }
@@ -77,12 +86,31 @@ final class PendingLaunches {
         return Optional.ofNullable(session.singleUseObjects().get(key(handle))).map(n -> pending(handle, n));
     }
 
-    /** Claims a pending launch: it can be claimed once. */
+    /**
+     * Claims a pending launch: it can be claimed once. A contested launch leaves its tombstone behind; a tombstone is
+     * never claimed (and stays).
+     */
     static Optional<Pending> claim(KeycloakSession session, String handle) {
         if (!isHandle(handle)) {
             return Optional.empty();
         }
-        return Optional.ofNullable(session.singleUseObjects().remove(key(handle))).map(n -> pending(handle, n));
+        SingleUseObjectProvider store = session.singleUseObjects();
+        Map<String, String> notes = store.remove(key(handle));
+        if (notes == null) {
+            return Optional.empty();
+        }
+        Pending pending = pending(handle, notes);
+        if (pending.used() || pending.contested()) {
+            Map<String, String> tombstone = new HashMap<>();
+            tombstone.put(CLIENT, pending.clientUuid());
+            tombstone.put(CONTESTED, "true");
+            tombstone.put(USED, "true");
+            String expires = notes.get(EXPIRES);
+            tombstone.put(EXPIRES, expires);
+            long remaining = expires == null ? 60 : Long.parseLong(expires) - Time.currentTime();
+            store.put(key(handle), Math.max(1, remaining), tombstone);
+        }
+        return pending.used() ? Optional.empty() : Optional.of(pending);
     }
 
     /** Marks a pending launch as reachable by handle only. */
@@ -143,6 +171,6 @@ final class PendingLaunches {
 
     private static Pending pending(String handle, Map<String, String> notes) {
         return new Pending(handle, notes.get(CLIENT), notes.get(IDP), notes.get(ISS), notes.get(LAUNCH),
-                Boolean.parseBoolean(notes.get(CONTESTED)));
+                Boolean.parseBoolean(notes.get(CONTESTED)), Boolean.parseBoolean(notes.get(USED)));
     }
 }

@@ -76,10 +76,16 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
             launch = new Launch(tenant.get().alias(), iss, launchValue, "authorize_parameters");
         } else if (handle != null) {
             event.detail(Smart.DETAIL_LAUNCH_MODE, "handle");
-            Optional<PendingLaunches.Pending> pending = PendingLaunches.claim(session, handle)
-                    .filter(p -> client.getId().equals(p.clientUuid()));
+            // Check the app before claiming: a handle shown to the wrong app must stay usable by the right one.
+            Optional<PendingLaunches.Pending> seen = PendingLaunches.peek(session, handle);
+            if (seen.isPresent() && !client.getId().equals(seen.get().clientUuid())) {
+                fail(context, event, LaunchErrors.Problem.LAUNCH_EXPIRED, "launch handle of another app");
+                return;
+            }
+            Optional<PendingLaunches.Pending> pending = seen.isEmpty() || seen.get().used() ? Optional.empty()
+                    : PendingLaunches.claim(session, handle).filter(p -> client.getId().equals(p.clientUuid()));
             if (pending.isEmpty()) {
-                fail(context, event, LaunchErrors.Problem.LAUNCH_EXPIRED, "launch handle unknown, expired, used or of another app");
+                fail(context, event, LaunchErrors.Problem.LAUNCH_EXPIRED, "launch handle unknown, expired or used");
                 return;
             }
             launch = new Launch(pending.get().idpAlias(), pending.get().iss(), pending.get().launch(), "handle");
@@ -87,9 +93,11 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
             Optional<String> cookieHandle = passive ? Optional.empty() : PendingLaunches.handleFromCookie(session, client);
             Optional<PendingLaunches.Pending> waiting = cookieHandle.flatMap(h -> PendingLaunches.peek(session, h));
             if (waiting.isPresent() && waiting.get().contested()) {
+                // Two launches of this app met in this browser (one of them may be claimed already, by handle): the
+                // cookie cannot say which one this login belongs to.
                 event.detail(Smart.DETAIL_LAUNCH_MODE, "cookie");
                 fail(context, event, LaunchErrors.Problem.LAUNCH_AMBIGUOUS,
-                        "two launches of the app wait in one browser and the app forwarded no kc_launch");
+                        "two launches of the app met in one browser and the app forwarded no kc_launch");
                 return;
             }
             Optional<PendingLaunches.Pending> claimed = waiting.flatMap(p -> PendingLaunches.claim(session, p.handle()))

@@ -75,6 +75,32 @@ class PendingLaunchesTest {
         }
 
         @Test
+        void once_contested_and_claimed_by_its_handle_leaves_a_tombstone_that_is_never_claimed() {
+            String first = PendingLaunches.create(session, app, "i", "https://fhir/r4/t", "l1", 300);
+            String second = PendingLaunches.create(session, app, "i", "https://fhir/r4/t", "l2", 300, true);
+            PendingLaunches.contest(session, first);
+
+            assertThat(PendingLaunches.claim(session, second)).get().satisfies(p -> assertThat(p.launch()).isEqualTo("l2"));
+            // A cookie login that finds the claimed one still learns that two launches met in this browser.
+            assertThat(PendingLaunches.peek(session, second)).get().satisfies(p -> {
+                assertThat(p.contested()).isTrue();
+                assertThat(p.used()).isTrue();
+                assertThat(p.launch()).isNull();
+            });
+            assertThat(PendingLaunches.claim(session, second)).isEmpty();
+            assertThat(PendingLaunches.peek(session, second)).isPresent();
+            assertThat(PendingLaunches.claim(session, first)).get().satisfies(p -> assertThat(p.launch()).isEqualTo("l1"));
+        }
+
+        @Test
+        void an_uncontested_launch_leaves_nothing_once_claimed() {
+            String handle = PendingLaunches.create(session, app, "i", "https://fhir/r4/t", "l", 300);
+            PendingLaunches.claim(session, handle);
+            assertThat(PendingLaunches.peek(session, handle)).isEmpty();
+            assertThat(records).isEmpty();
+        }
+
+        @Test
         void never_prints_cerner_s_launch_value() {
             String handle = PendingLaunches.create(session, app, "i", "https://fhir/r4/t", "cerner-launch-value", 300);
             assertThat(PendingLaunches.peek(session, handle).orElseThrow().toString()).doesNotContain("cerner-launch-value");
