@@ -16,7 +16,6 @@ import org.keycloak.broker.oidc.OIDCIdentityProvider;
 import org.keycloak.broker.provider.AuthenticationRequest;
 import org.keycloak.broker.provider.BrokeredIdentityContext;
 import org.keycloak.broker.provider.IdentityBrokerException;
-import org.keycloak.common.util.SecretGenerator;
 import org.keycloak.common.util.Time;
 import org.keycloak.crypto.KeyWrapper;
 import org.keycloak.events.Details;
@@ -368,9 +367,5 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
 
     static long now() {
         return Time.currentTimeSeconds();
-    }
-
-    static String newLaunchId() {
-        return SecretGenerator.getInstance().randomString(24);
     }
 }

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 
 import org.jboss.logging.Logger;
+import org.keycloak.common.util.SecretGenerator;
+import org.keycloak.common.util.Time;
 import org.keycloak.models.AuthenticatedClientSessionModel;
 import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
@@ -42,6 +44,8 @@ public final class LaunchStore {
     private static final String BINDING_LAUNCH = "launch";
     private static final String BINDING_CLIENT = "client";
     private static final String BINDING_CONFLICT = "conflict";
+    private static final char ID_SEPARATOR = '-';
+    private static final int ORDERED_PREFIX_LENGTH = 11;
 
     private LaunchStore() {
     }
@@ -134,21 +138,25 @@ public final class LaunchStore {
         return ids;
     }
 
-    /** Keeps at most {@value #MAX_LAUNCHES_PER_CLIENT_SESSION} launches per client session, dropping the oldest. */
-    public static void prune(KeycloakSession session, AuthenticatedClientSessionModel clientSession) {
+    /**
+     * A new launch id: the time it was made (milliseconds, fixed-width hex) and 16 random characters. Ids of one client
+     * session therefore sort in launch order, so pruning needs no clock of a second's resolution and opens nothing.
+     */
+    static String newLaunchId() {
+        return String.format("%011x", Time.currentTimeMillis()) + ID_SEPARATOR + SecretGenerator.getInstance().randomString(16);
+    }
+
+    /**
+     * Keeps at most {@value #MAX_LAUNCHES_PER_CLIENT_SESSION} launches per client session, dropping the oldest (ids made
+     * before launch ids carried their time count as the oldest).
+     */
+    public static void prune(AuthenticatedClientSessionModel clientSession) {
         List<String> ids = launchIds(clientSession);
         if (ids.size() <= MAX_LAUNCHES_PER_CLIENT_SESSION) {
             return;
         }
-        record Aged(String id, long issuedAt) {
-        }
-        List<Aged> aged = new ArrayList<>();
-        for (String id : ids) {
-            aged.add(new Aged(id, context(session, clientSession, id).map(LaunchContext::issuedAt).orElse(0L)));
-        }
-        aged.sort(Comparator.comparingLong(Aged::issuedAt));
-        for (int i = 0; i < aged.size() - MAX_LAUNCHES_PER_CLIENT_SESSION; i++) {
-            String id = aged.get(i).id();
+        ids.sort(Comparator.comparing((String id) -> id.indexOf(ID_SEPARATOR) == ORDERED_PREFIX_LENGTH).thenComparing(id -> id));
+        for (String id : ids.subList(0, ids.size() - MAX_LAUNCHES_PER_CLIENT_SESSION)) {
             clientSession.removeNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id);
             clientSession.removeNote(TOKENS_PREFIX + id);
         }

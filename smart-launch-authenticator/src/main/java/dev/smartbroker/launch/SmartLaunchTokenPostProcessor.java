@@ -45,7 +45,7 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
                     .flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
-            LaunchStore.prune(session, clientSession);
+            LaunchStore.prune(clientSession);
         } else if (context.requestRefreshToken() != null) {
             launch = launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
