@@ -51,25 +51,15 @@ class EhrLaunchIT {
 
     @Test
     void userinfo_and_introspection_carry_the_launch_of_the_token(Environment env) {
-        // Keycloak answers introspection only to clients in the token's audience: add the app to its own audience.
-        String mappers = "/realms/smart/clients/" + env.admin().clientUuid("smart", Launches.APP) + "/protocol-mappers/models";
-        env.admin().post(mappers, Map.of("name", "it-self-audience", "protocol", "openid-connect", "protocolMapper", "oidc-audience-mapper",
-                "config", Map.of("included.client.audience", Launches.APP, "access.token.claim", "true", "introspection.token.claim", "true")));
-        try {
-            Launches.Launched launch = new Launches(env).launch(new Browser(), Environment.SANDBOX_TENANT, "NANCY", Launches.Binding.HANDLE);
-            JsonNode userinfo = launch.client().userinfo(launch.tokens().accessToken());
-            assertThat(userinfo.path("patient").asText()).isEqualTo("12724066");
-            assertThat(userinfo.path("tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
-            JsonNode introspection = launch.client().introspect(launch.tokens().accessToken());
-            assertThat(introspection.path("active").asBoolean()).as(introspection.toString()).isTrue();
-            assertThat(introspection.path("patient").asText()).isEqualTo("12724066");
-        } finally {
-            for (JsonNode mapper : env.admin().get(mappers).json()) {
-                if ("it-self-audience".equals(mapper.path("name").asText())) {
-                    env.admin().delete(mappers + "/" + mapper.path("id").asText());
-                }
-            }
-        }
+        // The shipped smart-launch-context scope puts the app into its own tokens' audience, as introspection requires.
+        Launches.Launched launch = new Launches(env).launch(new Browser(), Environment.SANDBOX_TENANT, "NANCY", Launches.Binding.HANDLE);
+        JsonNode userinfo = launch.client().userinfo(launch.tokens().accessToken());
+        assertThat(userinfo.path("patient").asText()).isEqualTo("12724066");
+        assertThat(userinfo.path("tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
+        JsonNode introspection = launch.client().introspect(launch.tokens().accessToken());
+        assertThat(introspection.path("active").asBoolean()).as(introspection.toString()).isTrue();
+        assertThat(introspection.path("patient").asText()).isEqualTo("12724066");
+        assertThat(launch.tokens().accessTokenClaims().path("aud").toString()).contains(Launches.APP);
     }
 
     @Test
