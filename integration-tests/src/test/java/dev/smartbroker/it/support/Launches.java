@@ -64,8 +64,13 @@ public final class Launches {
 
     /** A whole launch as portal/portal. */
     public Launched launch(Browser browser, String tenant, String patientName, Binding binding) {
+        return launch(browser, tenant, patientName, binding, "portal", "portal");
+    }
+
+    /** A whole launch, signing in at the EHR as {@code username} when it asks. */
+    public Launched launch(Browser browser, String tenant, String patientName, Binding binding, String username, String password) {
         String cernerClient = Environment.SANDBOX_TENANT.equals(tenant) ? Environment.BROKER_CLIENT_ID : Environment.BROKER_JWT_CLIENT_ID;
         String handle = handleOf(openLaunchUri(browser, tenant, patientName, cernerClient));
-        return login(browser, handle, binding, "portal", "portal");
+        return login(browser, handle, binding, username, password);
     }
 }
