@@ -133,7 +133,7 @@ public final class CernerEndpoint {
         }
     }
 
-    /** Cerner redirected with error + error_uri (cerner-smart-facts §2.3): show its "more information" link. */
+    /** Cerner redirected with error + error_uri (docs/ehr/cerner.md §2.3): show its "more information" link. */
     private Response cernerRefused(AuthenticationSessionModel authSession, String error, String errorUri) {
         String urn = LaunchErrors.cernerErrorUrn(errorUri);
         event.detail(Smart.DETAIL_CERNER_ERROR, error);

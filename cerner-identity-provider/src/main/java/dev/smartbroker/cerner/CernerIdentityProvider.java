@@ -40,9 +40,9 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  * <ul>
  *   <li>endpoints come from the tenant's discovery, fetched lazily and cached (never in a constructor);</li>
  *   <li>the authorize request carries {@code launch} and {@code aud} = {@code iss} exactly as PowerChart sent it
- *       (cerner-smart-facts §2.2), and no {@code prompt};</li>
+ *       (docs/ehr/cerner.md §2.2), and no {@code prompt};</li>
  *   <li>the id_token {@code iss} is checked against Cerner's form, which differs from the discovery issuer
- *       (cerner-smart-facts §2.7), and its keys are refetched within a bounded window on an unknown kid;</li>
+ *       (docs/ehr/cerner.md §2.7), and its keys are refetched within a bounded window on an unknown kid;</li>
  *   <li>the clinician is keyed by tenant and fhirUser, not by {@code sub};</li>
  *   <li>launch context and tokens come from the token response JSON and are kept per launch, sealed
  *       ({@link LaunchStore}); nothing is stored in the federated identity or in user-session notes.</li>
@@ -108,7 +108,7 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         String alias = authSession.getClientNote(Smart.NOTE_IDP_ALIAS);
         if (authSession.getClientNote(Smart.NOTE_LAUNCH) == null || authSession.getClientNote(Smart.NOTE_ISS) == null
                 || !getConfig().getAlias().equals(alias)) {
-            // Cerner's provider persona wants an EHR launch (cerner-smart-facts §2.9): without one it would answer
+            // Cerner's provider persona wants an EHR launch (docs/ehr/cerner.md §2.9): without one it would answer
             // launch:code-required after the clinician typed a password. Say so before leaving.
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.LAUNCH_REQUIRED,
                     "login through the Cerner provider without an EHR launch", null);
@@ -130,7 +130,7 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         UriBuilder builder = super.createAuthorizationUrl(request);
         // Cerner documents no prompt handling; forwarding an app's prompt=login would force a second Cerner login.
         builder.replaceQueryParam(OAuth2Constants.PROMPT);
-        // aud is required and must be the iss exactly as received (cerner-smart-facts §2.2).
+        // aud is required and must be the iss exactly as received (docs/ehr/cerner.md §2.2).
         builder.queryParam(Smart.AUD, authSession.getClientNote(Smart.NOTE_ISS));
         builder.queryParam(Smart.LAUNCH, authSession.getClientNote(Smart.NOTE_LAUNCH));
         return builder;
@@ -183,7 +183,7 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
             throw new IdentityBrokerException("fhirUser is not a Practitioner, Patient, Person or RelatedPerson reference");
         }
         String tenant = tenantId();
-        // Ids only make sense within their tenant (cerner-smart-facts §1.1): the local user is keyed by both.
+        // Ids only make sense within their tenant (docs/ehr/cerner.md §1.1): the local user is keyed by both.
         String federatedId = FederatedUsers.federatedId(tenant, resourceType, resourceId);
         identity.setId(federatedId);
         identity.setBrokerUserId(getConfig().getAlias() + "." + federatedId);
@@ -201,20 +201,20 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
     private String fhirUser(JsonWebToken idToken, CernerTokenResponse tokenResponse) {
         Object claim = idToken.getOtherClaims().get(Smart.FHIR_USER);
         if (claim == null) {
-            // The legacy profile claim carries the same absolute URL (cerner-smart-facts §2.7).
+            // The legacy profile claim carries the same absolute URL (docs/ehr/cerner.md §2.7).
             claim = idToken.getOtherClaims().get(Smart.PROFILE);
         }
         if (claim instanceof String s && !s.isBlank()) {
             return s;
         }
         if (tokenResponse.user() != null) {
-            // The token response's user is the bare Practitioner id (cerner-smart-facts §2.5).
+            // The token response's user is the bare Practitioner id (docs/ehr/cerner.md §2.5).
             return getConfig().fhirBaseUrl().map(FhirBaseUrl::value).orElse("") + "/Practitioner/" + tokenResponse.user();
         }
         throw new IdentityBrokerException("Cerner did not identify the clinician: no fhirUser in the id_token");
     }
 
-    /** Cerner's {@code name} reads "Family, Given" (cerner-smart-facts §2.7). */
+    /** Cerner's {@code name} reads "Family, Given" (docs/ehr/cerner.md §2.7). */
     private static void nameFromIdToken(BrokeredIdentityContext identity, JsonWebToken idToken) {
         Object given = idToken.getOtherClaims().get(IDToken.GIVEN_NAME);
         Object family = idToken.getOtherClaims().get(IDToken.FAMILY_NAME);
@@ -326,7 +326,7 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
 
     /**
      * Keycloak ended the clinician's session (admin, back channel or expiry handling): revoke the Cerner refresh
-     * tokens of its launches. Cerner implements no OIDC logout (cerner-smart-facts §5), so nothing else is sent.
+     * tokens of its launches. Cerner implements no OIDC logout (docs/ehr/cerner.md §5), so nothing else is sent.
      */
     @Override
     public void backchannelLogout(KeycloakSession session, UserSessionModel userSession, UriInfo uriInfo, RealmModel realm) {
@@ -344,7 +344,7 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
     @Override
     public void authenticationFinished(AuthenticationSessionModel authSession, BrokeredIdentityContext context) {
         // Nothing goes into user-session notes: they are shared by every launch of the browser session
-        // (launch-isolation.md, experiment 1). The launch was staged per launch by CernerEndpoint.
+        // (docs/launch-isolation.md, experiment 1). The launch was staged per launch by CernerEndpoint.
     }
 
     @Override

@@ -64,7 +64,7 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
     static final int MIN_TIMEOUT_MILLIS = 100;
     static final int MAX_TIMEOUT_MILLIS = 60_000;
     static final int DEFAULT_CLOCK_SKEW_SECONDS = 30;
-    /** Cerner may throttle refreshes more often than once a minute (cerner-smart-facts §2.8). */
+    /** Cerner may throttle refreshes more often than once a minute (docs/ehr/cerner.md §2.8). */
     static final int DEFAULT_MIN_REFRESH_INTERVAL_SECONDS = 60;
 
     // SMART v1 (Cerner authorization spec A.1) and v2 (HL7 scopes-and-launch-context) resource scopes.
@@ -134,7 +134,7 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
 
     /**
      * The scope parameter sent to Cerner: {@code launch}, the configured scopes and the access-type scope.
-     * Explicit scopes only: Cerner drops wildcards silently (cerner-smart-facts §2.2).
+     * Explicit scopes only: Cerner drops wildcards silently (docs/ehr/cerner.md §2.2).
      */
     public String requestedScope() {
         Set<String> scopes = new LinkedHashSet<>();
@@ -258,13 +258,13 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
 
     @Override
     public String getUserInfoUrl() {
-        // Cerner has no OIDC userinfo endpoint; identity comes from the id_token (cerner-smart-facts §2.7).
+        // Cerner has no OIDC userinfo endpoint; identity comes from the id_token (docs/ehr/cerner.md §2.7).
         return null;
     }
 
     @Override
     public String getLogoutUrl() {
-        // Cerner implements no OIDC logout (cerner-smart-facts §5); refresh tokens are revoked instead.
+        // Cerner implements no OIDC logout (docs/ehr/cerner.md §5); refresh tokens are revoked instead.
         return null;
     }
 
@@ -290,7 +290,7 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
 
     @Override
     public boolean isDisableNonce() {
-        // Whether Cerner echoes nonce is UNCONFIRMED (cerner-smart-facts §2.7, §8.2). The id_token arrives
+        // Whether Cerner echoes nonce is UNCONFIRMED (docs/ehr/cerner.md §2.7, §8.2). The id_token arrives
         // straight from the token endpoint over TLS in exchange for our code and PKCE verifier.
         return true;
     }
@@ -375,7 +375,7 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
 
     @Override
     public boolean isAccessTokenJwt() {
-        // Cerner access tokens are opaque JWEs: never parse them (cerner-smart-facts §2.6).
+        // Cerner access tokens are opaque JWEs: never parse them (docs/ehr/cerner.md §2.6).
         return false;
     }
 

@@ -19,7 +19,7 @@ import org.keycloak.util.JsonSerialization;
  * Cerner's id_token signing keys, cached per JWKS URL, with a bounded refetch on an unknown {@code kid}.
  *
  * <p>Cerner has been seen signing with a {@code kid} that its JWKS publishes only moments later
- * (cerner-smart-facts §2.7). Keycloak's own key cache refuses to refetch more often than every 10 s, which
+ * (docs/ehr/cerner.md §2.7). Keycloak's own key cache refuses to refetch more often than every 10 s, which
  * would fail those logins; this cache instead retries with short pauses within a fixed window, and never
  * pins keys. Like discovery it is a per-node cache held by the provider factory: losing it costs a refetch.
  */
@@ -87,7 +87,7 @@ final class CernerJwks {
                 JSONWebKeySet set = JsonSerialization.readValue(response.asString(), JSONWebKeySet.class);
                 Map<String, KeyWrapper> keys = new HashMap<>();
                 if (set != null && set.getKeys() != null) {
-                    // Cerner's JWKs carry neither "use" nor "alg" (cerner-smart-facts §7): treat them as signing keys.
+                    // Cerner's JWKs carry neither "use" nor "alg" (docs/ehr/cerner.md §7): treat them as signing keys.
                     JWKSUtils.getKeyWrappersForUse(set, JWK.Use.SIG, true).getKeys()
                             .forEach(k -> keys.put(k.getKid(), k));
                 }

@@ -8,7 +8,7 @@ import org.keycloak.models.KeycloakSession;
 /**
  * The {@code iss} allowlist: the realm's Cerner identity providers. Resolution is an exact match of canonical
  * FHIR base URLs and makes no network call, so an attacker-chosen {@code iss} never receives a request, let alone
- * our client credentials (cerner-smart-facts §4, "Malicious iss").
+ * our client credentials (docs/ehr/cerner.md §4, "Malicious iss").
  */
 public final class CernerTenants {
 

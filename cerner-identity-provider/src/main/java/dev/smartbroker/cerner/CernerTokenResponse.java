@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.keycloak.util.JsonSerialization;
 
 /**
- * A successful answer of Cerner's token endpoint, parsed once (cerner-smart-facts §2.5, §2.8, §3.3).
+ * A successful answer of Cerner's token endpoint, parsed once (docs/ehr/cerner.md §2.5, §2.8, §3.3).
  *
  * <p>Launch context comes from this JSON, never from the access token, which is an opaque JWE
- * (cerner-smart-facts §2.6). {@code toString} never prints a token.
+ * (docs/ehr/cerner.md §2.6). {@code toString} never prints a token.
  */
 record CernerTokenResponse(String accessToken, String tokenType, long expiresIn, String scope, String refreshToken,
                            String idToken, String patient, String encounter, String tenant, String user, String username,
@@ -47,7 +47,7 @@ record CernerTokenResponse(String accessToken, String tokenType, long expiresIn,
                 text(json, Smart.SMART_STYLE_URL));
     }
 
-    /** Cerner's error body: {@code {"error": ..., "error_uri": ...}} (cerner-smart-facts §7). */
+    /** Cerner's error body: {@code {"error": ..., "error_uri": ...}} (docs/ehr/cerner.md §7). */
     static CernerException error(int status, String body, CernerException.Kind fallback) {
         String error = null;
         String errorUri = null;

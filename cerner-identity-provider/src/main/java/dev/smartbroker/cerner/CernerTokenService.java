@@ -15,7 +15,7 @@ import org.keycloak.http.simple.SimpleHttpRequest;
 import org.keycloak.http.simple.SimpleHttpResponse;
 
 /**
- * Cerner's access token of one launch, kept fresh by Cerner's rules (cerner-smart-facts §2.8):
+ * Cerner's access token of one launch, kept fresh by Cerner's rules (docs/ehr/cerner.md §2.8):
  * <ul>
  *   <li>refresh only when the token is expired or about to expire;</li>
  *   <li>keep the refresh token when the response carries none (Cerner never sends one), replace it when one comes;</li>

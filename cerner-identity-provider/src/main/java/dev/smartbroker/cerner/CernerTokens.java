@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *
  * @param accessToken  opaque Cerner access token
  * @param refreshToken Cerner refresh token, or null without online/offline access; kept when a refresh
- *                     response carries none (cerner-smart-facts §2.8)
+ *                     response carries none (docs/ehr/cerner.md §2.8)
  * @param expiresAt    epoch seconds when the access token expires
  * @param scope        granted scope
  * @param refreshedAt  epoch seconds of the last upstream refresh, 0 if never refreshed
@@ -42,7 +42,7 @@ record CernerTokens(@JsonProperty("at") String accessToken,
 
     /**
      * Expired, or close enough to expiry that a caller could not use it: within a minute for Cerner's 570 s tokens
-     * (cerner-smart-facts §2.5), within a fifth of the lifetime for shorter ones.
+     * (docs/ehr/cerner.md §2.5), within a fifth of the lifetime for shorter ones.
      */
     boolean isDue(long now) {
         long ahead = Math.min(REFRESH_AHEAD_SECONDS, Math.max(1, lifetime / 5));

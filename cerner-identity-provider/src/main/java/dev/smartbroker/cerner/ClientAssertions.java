@@ -10,7 +10,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.representations.JsonWebToken;
 
 /**
- * SMART client assertions (HL7 client-confidential-asymmetric, backend-services; cerner-smart-facts §3.2):
+ * SMART client assertions (HL7 client-confidential-asymmetric, backend-services; docs/ehr/cerner.md §3.2):
  * header {@code alg} RS384 or ES384, {@code kid}, {@code typ: JWT}; claims {@code iss} = {@code sub} = client id,
  * {@code aud} = the exact token endpoint, {@code exp} at most five minutes ahead, a unique {@code jti}.
  * Signed with the realm's active key for the algorithm: the private key never leaves Keycloak.

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * How a clinician from a Cerner tenant becomes a Keycloak user. Ids only make sense within their tenant
- * (cerner-smart-facts §1.1), so the federated identity is keyed by tenant and fhirUser reference; the username is
+ * (docs/ehr/cerner.md §1.1), so the federated identity is keyed by tenant and fhirUser reference; the username is
  * derived from the same stable ids, never from a name (names change, ids do not).
  */
 final class FederatedUsers {

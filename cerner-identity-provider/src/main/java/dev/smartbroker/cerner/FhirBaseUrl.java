@@ -10,7 +10,7 @@ import java.util.Optional;
  *
  * <p>Two {@code iss} values name the same tenant when their canonical forms are equal: scheme and host are
  * case-insensitive, default ports and trailing slashes are dropped, and the path is compared exactly because
- * Cerner tenant ids are case-sensitive opaque segments (cerner-smart-facts §1.1). A URL with a query,
+ * Cerner tenant ids are case-sensitive opaque segments (docs/ehr/cerner.md §1.1). A URL with a query,
  * fragment or user-info never names a tenant.
  */
 public final class FhirBaseUrl {
@@ -78,7 +78,7 @@ public final class FhirBaseUrl {
 
     /**
      * The Cerner tenant id: the last path segment of the FHIR base ({@code /r4/{tenant}}). Cerner tenant ids
-     * are not always UUIDs, so this is treated as an opaque string (cerner-smart-facts §1.1).
+     * are not always UUIDs, so this is treated as an opaque string (docs/ehr/cerner.md §1.1).
      */
     public String tenantId() {
         String path = uri.getRawPath();

@@ -16,7 +16,7 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  *
  * <p>Pages are rendered from {@code smart-launch-error.ftl}, which the themes jar contributes to every login
  * theme (theme-resources), in the same window: PowerChart's embedded browser does not share cookies with
- * pop-ups (cerner-smart-facts §2.1). Event details carry the tenant, the IdP alias and a reason, never a
+ * pop-ups (docs/ehr/cerner.md §2.1). Event details carry the tenant, the IdP alias and a reason, never a
  * patient id, token, code or launch value.
  */
 public final class LaunchErrors {

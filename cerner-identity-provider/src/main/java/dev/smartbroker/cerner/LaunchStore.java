@@ -24,13 +24,13 @@ import org.keycloak.util.JsonSerialization;
  *
  * <p>Per launch, two sealed notes in the app's client session: {@code smart.launch.<id>} (context) and
  * {@code smart.tokens.<id>} (Cerner's tokens). Keyed by launch id, so two launches of one app in one
- * browser never overwrite each other (plain session notes do: see ARCHITECTURE.md step 6). They are written
+ * browser never overwrite each other (plain session notes do: see docs/architecture.md, step 6). They are written
  * as auth-session client notes at the Cerner callback; Keycloak copies those into the client session when it
  * issues the code (TokenManager.attachAuthenticationSession).
  *
  * <p>Which launch a token belongs to is decided once, at code exchange, by a single-use record keyed by the
  * app's PKCE challenge for this very authorization request, and then carried in the tokens' {@code smart_launch}
- * claim; never by "the latest launch of this session" (launch-isolation.md, experiment 4).
+ * claim; never by "the latest launch of this session" (docs/launch-isolation.md, experiment 4).
  */
 public final class LaunchStore {
 

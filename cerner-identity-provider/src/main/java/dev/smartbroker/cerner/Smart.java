@@ -12,7 +12,7 @@ public final class Smart {
     private Smart() {
     }
 
-    // --- SMART App Launch parameters (HL7 app-launch.md; cerner-smart-facts §2.1, §2.2) ---
+    // --- SMART App Launch parameters (HL7 app-launch.md; docs/ehr/cerner.md §2.1, §2.2) ---
     public static final String ISS = "iss";
     public static final String LAUNCH = "launch";
     public static final String AUD = "aud";
@@ -25,7 +25,7 @@ public final class Smart {
     public static final String SCOPE_ONLINE_ACCESS = "online_access";
     public static final String SCOPE_OFFLINE_ACCESS = "offline_access";
 
-    // --- Token response fields Cerner sends (cerner-smart-facts §2.5) ---
+    // --- Token response fields Cerner sends (docs/ehr/cerner.md §2.5) ---
     public static final String PATIENT = "patient";
     public static final String ENCOUNTER = "encounter";
     public static final String TENANT = "tenant";
@@ -34,7 +34,7 @@ public final class Smart {
     public static final String NEED_PATIENT_BANNER = "need_patient_banner";
     public static final String SMART_STYLE_URL = "smart_style_url";
 
-    // --- id_token claims (cerner-smart-facts §2.7) ---
+    // --- id_token claims (docs/ehr/cerner.md §2.7) ---
     public static final String FHIR_USER = "fhirUser";
     public static final String PROFILE = "profile";
 

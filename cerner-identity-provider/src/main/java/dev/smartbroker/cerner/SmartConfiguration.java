@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The endpoints of one Cerner tenant, read from {@code {iss}/.well-known/smart-configuration} or, failing that,
- * from the oauth-uris extension of {@code {iss}/metadata} (cerner-smart-facts §1.3, §1.4). Parsed once and
+ * from the oauth-uris extension of {@code {iss}/metadata} (docs/ehr/cerner.md §1.3, §1.4). Parsed once and
  * validated once: an instance only exists for endpoints that belong to the same tenant as {@code iss}.
  *
  * @param source               {@code smart-configuration} or {@code metadata}, for diagnostics
@@ -32,7 +32,7 @@ record SmartConfiguration(String source, String authorizationEndpoint, String to
         authSigningAlgs = authSigningAlgs == null ? List.of() : List.copyOf(authSigningAlgs);
     }
 
-    /** Cerner did not advertise PKCE in every era (cerner-smart-facts §1.3): only S256 counts. */
+    /** Cerner did not advertise PKCE in every era (docs/ehr/cerner.md §1.3): only S256 counts. */
     boolean supportsS256() {
         return codeChallengeMethods.contains("S256");
     }

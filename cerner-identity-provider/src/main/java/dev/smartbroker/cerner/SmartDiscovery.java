@@ -27,7 +27,7 @@ import org.keycloak.util.JsonSerialization;
  * losing it costs one refetch. The cache is keyed by the canonical FHIR base, so two identity providers for the
  * same tenant share an entry. An entry is accepted only when every endpoint belongs to the same tenant as
  * {@code iss}: otherwise a tampered discovery document could send our client credentials elsewhere
- * (cerner-smart-facts §4, "Malicious iss").
+ * (docs/ehr/cerner.md §4, "Malicious iss").
  */
 final class SmartDiscovery {
 
@@ -80,7 +80,7 @@ final class SmartDiscovery {
             throws CernerException {
         List<String> reasons = new ArrayList<>();
         // Prefer the well-known document and fall back to the CapabilityStatement, as client-js does
-        // (cerner-smart-facts §1.4).
+        // (docs/ehr/cerner.md §1.4).
         try {
             JsonNode doc = getJson(session, config, base.value() + "/.well-known/smart-configuration", "application/json");
             SmartConfiguration parsed = fromWellKnown(doc);
@@ -165,7 +165,7 @@ final class SmartDiscovery {
             throw new CernerException(CernerException.Kind.DISCOVERY, "no oauth-uris authorize/token extension");
         }
         // The CapabilityStatement carries no JWKS and no PKCE advertisement; the JWKS is then found through the
-        // id_token issuer's OpenID configuration (cerner-smart-facts §1.2).
+        // id_token issuer's OpenID configuration (docs/ehr/cerner.md §1.2).
         return new SmartConfiguration(SmartConfiguration.SOURCE_METADATA, authorize, token, revoke, null, List.of(), List.of(), List.of());
     }
 
@@ -232,7 +232,7 @@ final class SmartDiscovery {
 
     /**
      * The JWKS URL when discovery came from {@code /metadata}, which lists none: read from the OpenID configuration
-     * of the id_token's issuer, after checking that the issuer is this tenant's (cerner-smart-facts §1.2, §4 rule 8).
+     * of the id_token's issuer, after checking that the issuer is this tenant's (docs/ehr/cerner.md §1.2, §4 rule 8).
      * The id_token is not trusted at this point; only its issuer is used to find the keys it must then verify with.
      */
     String jwksFromIssuer(KeycloakSession session, CernerIdentityProviderConfig config, JWSInput jws) {

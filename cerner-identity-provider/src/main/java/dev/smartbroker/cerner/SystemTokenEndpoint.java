@@ -31,7 +31,7 @@ import org.keycloak.protocol.oidc.utils.AuthorizeClientUtil;
 /**
  * One call of {@code POST /realms/{realm}/cerner/system-token}: a Keycloak client, authenticated the way Keycloak
  * authenticates clients at its token endpoint, receives a Cerner system token (SMART Backend Services,
- * cerner-smart-facts §3) for a tenant and scopes its grant allows. Keycloak signs the assertion with a realm key;
+ * docs/ehr/cerner.md §3) for a tenant and scopes its grant allows. Keycloak signs the assertion with a realm key;
  * the private key never leaves Keycloak.
  */
 final class SystemTokenEndpoint {

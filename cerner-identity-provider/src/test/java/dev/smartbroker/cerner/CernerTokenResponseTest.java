@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class CernerTokenResponseTest {
 
-    // cerner-smart-facts §2.5, Jan 2025 shape.
+    // docs/ehr/cerner.md §2.5, Jan 2025 shape.
     private static final String LAUNCH_RESPONSE = """
             {"need_patient_banner":true,"id_token":"eyJ.id.token","smart_style_url":"https://smart.cerner.com/styles/smart-v1.json",
              "active_ttl":34969,"encounter":"97953492","token_type":"Bearer","access_token":"eyJ6aXAiOiJERUYi.a.b.c.d",

@@ -25,7 +25,7 @@ class PractitionerNamesTest {
 
     @Test
     void takes_the_official_name_with_every_given_name() {
-        // The shape of Cerner's sandbox Practitioner 4122622 (cerner-smart-facts §7), with an official name added.
+        // The shape of Cerner's sandbox Practitioner 4122622 (docs/ehr/cerner.md §7), with an official name added.
         String json = """
                 {"resourceType":"Practitioner","id":"4122622","name":[
                  {"use":"usual","text":"Cerner Test, Physician - Hospitalist Cerner","family":"Cerner Test","given":["Physician - Hospitalist","Cerner"]},

@@ -21,7 +21,7 @@ class SmartDiscoveryTest {
     private final CernerIdentityProviderConfig production = CernerIdentityProviderConfigTest.config(Map.of());
     private final FhirBaseUrl base = production.fhirBaseUrl().orElseThrow();
 
-    // Shape of cerner-smart-facts §1.3 (newer live capture).
+    // Shape of docs/ehr/cerner.md §1.3 (newer live capture).
     static JsonNode wellKnown(String authorize, String token) throws Exception {
         return JSON.readTree("""
                 {"issuer":"%s","authorization_endpoint":"%s","token_endpoint":"%s",
@@ -53,7 +53,7 @@ class SmartDiscoveryTest {
 
         @Test
         void the_oauth_uris_extension_of_the_capability_statement() throws Exception {
-            // Shape of cerner-smart-facts §1.4.
+            // Shape of docs/ehr/cerner.md §1.4.
             JsonNode metadata = JSON.readTree("""
                     {"resourceType":"CapabilityStatement","rest":[{"mode":"server","security":{"extension":[
                       {"url":"http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris","extension":[

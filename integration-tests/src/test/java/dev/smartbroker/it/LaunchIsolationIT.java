@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Patient safety: two launches in one browser never see each other's patient, also after refresh, whatever the
- * order of their steps (shared/launch-isolation.md measured how Keycloak's own session notes fail this).
+ * order of their steps (docs/launch-isolation.md measured how Keycloak's own session notes fail this).
  */
 @ExtendWith(SmartBrokerEnvironment.class)
 class LaunchIsolationIT {

@@ -19,7 +19,7 @@ import org.keycloak.representations.JsonWebToken;
 
 /**
  * Decides which launch a token being built belongs to. Never "the latest launch of the session": that is the
- * cross-patient leak measured in launch-isolation.md. Instead, per request:
+ * cross-patient leak measured in docs/launch-isolation.md. Instead, per request:
  * <ul>
  *   <li>code exchange: the launch bound to this authorization request's PKCE challenge, recomputed from the
  *       {@code code_verifier} Keycloak has just verified;</li>

@@ -18,7 +18,7 @@ import org.keycloak.representations.RefreshToken;
  * Binds the tokens of a launch to that launch: writes its id as the {@code smart_launch} claim into the access and
  * refresh tokens Keycloak is about to sign, at code exchange (from the code's PKCE challenge) and at every refresh
  * (from the refresh token being redeemed). Refreshed tokens therefore keep their own launch whatever other launches
- * happen in the browser (launch-isolation.md, experiment 4). It also drops the code's binding record once used and
+ * happen in the browser (docs/launch-isolation.md, experiment 4). It also drops the code's binding record once used and
  * keeps the client session's launch list bounded.
  */
 final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
