@@ -1,5 +1,8 @@
 package dev.smartbroker.sampleapp;
 
+import java.time.Clock;
+import java.time.Duration;
+
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -19,6 +22,9 @@ import org.springframework.security.web.SecurityFilterChain;
 class SecurityConfig {
 
     static final String REGISTRATION_ID = "keycloak";
+    /** Logins one browser may have in flight at once, and how long one may take (Cerner sign-in included). */
+    static final int PENDING_LOGINS = 10;
+    static final Duration PENDING_LOGIN_MAX_AGE = Duration.ofMinutes(10);
 
     @Bean
     ClientRegistrationRepository clientRegistrations(KeycloakProperties keycloak) {
@@ -54,7 +60,10 @@ class SecurityConfig {
                         .requestMatchers("/actuator/health", "/error", "/favicon.ico").permitAll()
                         .anyRequest().authenticated())
                 .addFilterBefore(new LaunchLanding(), OAuth2AuthorizationRequestRedirectFilter.class)
-                .oauth2Login(login -> login.authorizationEndpoint(a -> a.authorizationRequestResolver(resolver)))
+                .oauth2Login(login -> login.authorizationEndpoint(a -> a
+                        .authorizationRequestResolver(resolver)
+                        .authorizationRequestRepository(new PendingAuthorizationRequests(Clock.systemUTC(), PENDING_LOGINS,
+                                PENDING_LOGIN_MAX_AGE))))
                 .logout(logout -> logout.logoutSuccessUrl("/logged-out").permitAll());
         return http.build();
     }
