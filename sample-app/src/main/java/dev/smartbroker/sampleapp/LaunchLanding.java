@@ -43,7 +43,7 @@ final class LaunchLanding extends OncePerRequestFilter {
             return;
         }
         if (!HANDLE.matcher(handle).matches()) {
-            response.sendError(HttpServletResponse.SC_BAD_REQUEST);
+            Pages.write(response, HttpServletResponse.SC_BAD_REQUEST, Pages.launchEnded());
             return;
         }
         // Checked above to need no encoding.

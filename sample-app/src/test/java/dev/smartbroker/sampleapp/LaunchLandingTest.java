@@ -38,9 +38,13 @@ class LaunchLandingTest {
     }
 
     @Test
-    void a_login_start_without_a_handle_forwards_none() throws Exception {
+    void a_login_start_without_a_handle_forwards_none_and_a_plain_visit_starts_no_login() throws Exception {
         MvcResult start = mvc.perform(get("/oauth2/authorization/keycloak")).andReturn();
         assertThat(start.getResponse().getRedirectedUrl()).startsWith("http://127.0.0.1:18080/realms/smart/").doesNotContain("kc_launch");
+
+        MvcResult plain = mvc.perform(get("/")).andReturn();
+        assertThat(plain.getResponse().getStatus()).isEqualTo(200);
+        assertThat(plain.getResponse().getRedirectedUrl()).isNull();
     }
 
     @Test
@@ -65,9 +69,10 @@ class LaunchLandingTest {
     }
 
     @Test
-    void a_handle_that_cannot_be_one_is_refused() throws Exception {
+    void a_handle_that_cannot_be_one_is_refused_and_not_echoed() throws Exception {
         MvcResult landing = mvc.perform(get("/").param("kc_launch", "<script>x</script>")).andReturn();
         assertThat(landing.getResponse().getStatus()).isEqualTo(400);
         assertThat(landing.getResponse().getRedirectedUrl()).isNull();
+        assertThat(landing.getResponse().getContentAsString()).contains(Pages.esc(Pages.LAUNCH_ENDED)).doesNotContain("<script", "x</");
     }
 }
