@@ -2,6 +2,7 @@ package dev.smartbroker.sampleapp;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
@@ -12,6 +13,7 @@ import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientProviderBuilder;
+import org.springframework.security.oauth2.client.oidc.web.logout.OidcClientInitiatedLogoutSuccessHandler;
 import org.springframework.security.oauth2.client.registration.ClientRegistration;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
 import org.springframework.security.oauth2.client.registration.InMemoryClientRegistrationRepository;
@@ -64,6 +66,8 @@ class SecurityConfig {
                 .userInfoUri(oidc + "/userinfo")
                 .userNameAttributeName(IdTokenClaimNames.SUB)
                 .issuerUri(issuer)
+                // Sign-out goes through Keycloak so its session ends too (RP-initiated logout).
+                .providerConfigurationMetadata(Map.of("end_session_endpoint", oidc + "/logout"))
                 .build();
         return new InMemoryClientRegistrationRepository(registration);
     }
@@ -95,6 +99,9 @@ class SecurityConfig {
         // PKCE for this confidential client too: the broker binds each launch to the request's S256 challenge.
         resolver.setAuthorizationRequestCustomizer(OAuth2AuthorizationRequestCustomizers.withPkce()
                 .andThen(LaunchLanding.forwardLaunchHandle()));
+        OidcClientInitiatedLogoutSuccessHandler keycloakLogout = new OidcClientInitiatedLogoutSuccessHandler(registrations);
+        keycloakLogout.setPostLogoutRedirectUri("{baseUrl}/logged-out");
+        keycloakLogout.setDefaultTargetUrl("/logged-out"); // a tab whose launch was already gone: nothing to end at Keycloak
         http
                 .securityContext(context -> context.securityContextRepository(new LaunchSecurityContexts(launches)))
                 // A saved request is per browser, and a launch page is reached by launching, never by replaying one.
@@ -141,9 +148,9 @@ class SecurityConfig {
                         }))
                 .logout(logout -> logout
                         .logoutRequestMatcher(LaunchUrls::isSignOut)
-                        // Ending the HTTP session drops every launch of this browser.
+                        // Ending the HTTP session drops every launch of this browser; Keycloak then ends its own.
                         .invalidateHttpSession(true)
-                        .logoutSuccessUrl("/logged-out"))
+                        .logoutSuccessHandler(keycloakLogout))
                 .headers(headers -> headers
                         .referrerPolicy(referrer -> referrer.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.NO_REFERRER))
                         .contentSecurityPolicy(csp -> csp.policyDirectives(

@@ -287,7 +287,7 @@ class LaunchTabsTest {
     }
 
     @Test
-    void sign_out_drops_every_launch_of_the_browser() throws Exception {
+    void sign_out_goes_through_keycloak_and_drops_every_launch_of_the_browser() throws Exception {
         MockHttpSession browser = new MockHttpSession();
         String wilma = launch(browser, "h1", "launch-wilma", WILMA);
         String timmy = launch(browser, "h2", "launch-timmy", TIMMY);
@@ -295,7 +295,11 @@ class LaunchTabsTest {
 
         Page out = page(mvc.perform(post(timmy + "/logout").param("_csrf", csrf).session(browser)).andReturn().getResponse());
         assertThat(out.status()).isEqualTo(302);
-        assertThat(out.location()).isEqualTo("/logged-out");
+        URI endSession = URI.create(out.location());
+        assertThat(endSession.toString()).startsWith(KEYCLOAK.issuer() + "/protocol/openid-connect/logout?");
+        MultiValueMap<String, String> params = query(endSession);
+        assertThat(params.getFirst("id_token_hint")).isEqualTo(KEYCLOAK.idToken("launch-timmy"));
+        assertThat(params.getFirst("post_logout_redirect_uri")).isEqualTo("http://localhost/logged-out");
         assertThat(browser.isInvalid()).isTrue();
 
         assertThat(show(browser, wilma).status()).isEqualTo(404);
