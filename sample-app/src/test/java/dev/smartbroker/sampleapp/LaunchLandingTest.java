@@ -25,10 +25,9 @@ class LaunchLandingTest {
     void a_launch_landing_starts_a_login_that_carries_the_launch_handle_and_pkce() throws Exception {
         MockHttpSession session = new MockHttpSession();
         MvcResult landing = mvc.perform(get("/").param("kc_launch", "H4ndle").session(session)).andReturn();
-        assertThat(landing.getResponse().getRedirectedUrl()).isEqualTo("/oauth2/authorization/keycloak");
+        assertThat(landing.getResponse().getRedirectedUrl()).isEqualTo("/oauth2/authorization/keycloak?kc_launch=H4ndle");
 
-        MockHttpSession loginSession = (MockHttpSession) landing.getRequest().getSession(false);
-        MvcResult authorize = mvc.perform(get("/oauth2/authorization/keycloak").session(loginSession)).andReturn();
+        MvcResult authorize = mvc.perform(get(URI.create(landing.getResponse().getRedirectedUrl())).session(session)).andReturn();
         URI keycloak = URI.create(authorize.getResponse().getRedirectedUrl());
         var params = UriComponentsBuilder.fromUri(keycloak).build().getQueryParams();
         assertThat(keycloak.getPath()).isEqualTo("/realms/smart/protocol/openid-connect/auth");
@@ -39,23 +38,41 @@ class LaunchLandingTest {
     }
 
     @Test
-    void the_handle_is_forwarded_once_and_a_plain_visit_carries_none() throws Exception {
-        MvcResult landing = mvc.perform(get("/").param("kc_launch", "Once")).andReturn();
-        MockHttpSession session = (MockHttpSession) landing.getRequest().getSession(false);
-        mvc.perform(get("/oauth2/authorization/keycloak").session(session)).andReturn();
-        MvcResult again = mvc.perform(get("/oauth2/authorization/keycloak").session(session)).andReturn();
-        assertThat(again.getResponse().getRedirectedUrl()).doesNotContain("kc_launch");
+    void a_login_start_without_a_handle_forwards_none_and_a_plain_visit_starts_no_login() throws Exception {
+        MvcResult start = mvc.perform(get("/oauth2/authorization/keycloak")).andReturn();
+        assertThat(start.getResponse().getRedirectedUrl()).startsWith("http://127.0.0.1:18080/realms/smart/").doesNotContain("kc_launch");
 
         MvcResult plain = mvc.perform(get("/")).andReturn();
-        assertThat(plain.getResponse().getRedirectedUrl()).endsWith("/oauth2/authorization/keycloak");
+        assertThat(plain.getResponse().getStatus()).isEqualTo(200);
+        assertThat(plain.getResponse().getRedirectedUrl()).isNull();
     }
 
     @Test
-    void a_new_launch_replaces_an_existing_app_session() throws Exception {
+    void two_landings_in_one_browser_each_forward_their_own_handle() throws Exception {
+        MockHttpSession browser = new MockHttpSession();
+        String first = mvc.perform(get("/").param("kc_launch", "First").session(browser)).andReturn().getResponse().getRedirectedUrl();
+        String second = mvc.perform(get("/").param("kc_launch", "Second").session(browser)).andReturn().getResponse().getRedirectedUrl();
+        // The earlier tab goes on only now: it must still carry its own handle, not the later one.
+        String firstAtKeycloak = mvc.perform(get(URI.create(first)).session(browser)).andReturn().getResponse().getRedirectedUrl();
+        String secondAtKeycloak = mvc.perform(get(URI.create(second)).session(browser)).andReturn().getResponse().getRedirectedUrl();
+        assertThat(UriComponentsBuilder.fromUriString(firstAtKeycloak).build().getQueryParams().getFirst("kc_launch")).isEqualTo("First");
+        assertThat(UriComponentsBuilder.fromUriString(secondAtKeycloak).build().getQueryParams().getFirst("kc_launch")).isEqualTo("Second");
+    }
+
+    @Test
+    void a_new_landing_keeps_the_browser_session_of_the_other_tabs() throws Exception {
         MockHttpSession old = new MockHttpSession();
-        old.setAttribute("marker", "previous launch");
-        MvcResult landing = mvc.perform(get("/").param("kc_launch", "Second").session(old)).andReturn();
-        assertThat(old.isInvalid()).isTrue();
-        assertThat(landing.getRequest().getSession(false)).isNotSameAs(old);
+        old.setAttribute("marker", "another tab's launch");
+        mvc.perform(get("/").param("kc_launch", "Second").session(old)).andReturn();
+        assertThat(old.isInvalid()).isFalse();
+        assertThat(old.getAttribute("marker")).isEqualTo("another tab's launch");
+    }
+
+    @Test
+    void a_handle_that_cannot_be_one_is_refused_and_not_echoed() throws Exception {
+        MvcResult landing = mvc.perform(get("/").param("kc_launch", "<script>x</script>")).andReturn();
+        assertThat(landing.getResponse().getStatus()).isEqualTo(400);
+        assertThat(landing.getResponse().getRedirectedUrl()).isNull();
+        assertThat(landing.getResponse().getContentAsString()).contains(Pages.esc(Pages.LAUNCH_ENDED)).doesNotContain("<script", "x</");
     }
 }
