@@ -36,7 +36,7 @@ import com.nimbusds.jwt.SignedJWT;
 
 /**
  * The tenant's authorization server: authorize (provider persona, GET and POST, with login and consent pages),
- * token (authorization_code, refresh_token, client_credentials), revocation. Shapes per cerner-smart-facts §2-§4.
+ * token (authorization_code, refresh_token, client_credentials), revocation. Shapes per docs/ehr/cerner.md §2-§4.
  */
 final class AuthorizationServer {
 

@@ -7,7 +7,7 @@ import java.util.UUID;
 
 /**
  * Cerner's error shapes: an OAuth2 {@code error} plus {@code error_uri} pointing at a page named by a URN
- * (cerner-smart-facts §2.3, §7). URNs seen in the wild are used where known (marked "seen"); the others are
+ * (docs/ehr/cerner.md §2.3, §7). URNs seen in the wild are used where known (marked "seen"); the others are
  * made up in the same form and are UNCONFIRMED.
  */
 final class CernerErrors {
@@ -20,7 +20,7 @@ final class CernerErrors {
     static final String ACCESS_DENIED = PREFIX + "oauth2:grant:access-denied";
     /** Seen: Google group RnQ3xMboX0k (patient/ scopes without a patient). */
     static final String MISSING_PATIENT = PREFIX + "oauth2:grant:missing-patient";
-    /** UNCONFIRMED (cerner-smart-facts §8.7): the URN for a missing or wrong aud. */
+    /** UNCONFIRMED (docs/ehr/cerner.md §8.7): the URN for a missing or wrong aud. */
     static final String INVALID_AUDIENCE = PREFIX + "oauth2:grant:invalid-audience";
     static final String INVALID_CODE_CHALLENGE = PREFIX + "oauth2:grant:invalid-code-challenge";
     static final String UNSUPPORTED_RESPONSE_TYPE = PREFIX + "oauth2:grant:unsupported-response-type";

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * discovery and CapabilityStatement, an authorization server under {@code /tenants/{tenant}/…} (login, consent,
  * token, revocation, OIDC configuration), {@code /jwk}, a PowerChart-like launcher, Cerner's error shapes and
  * fault injection, plus a loopback-only admin API under {@code /admin}. One port serves everything; the paths
- * keep Cerner's layout (cerner-smart-facts §1).
+ * keep Cerner's layout (docs/ehr/cerner.md §1).
  *
  * <p>Run standalone with {@code java -jar cerner-simulator.jar --port 8088}, or embed with {@link #start}.
  * Thread-safe; every instance has its own state.
@@ -248,7 +248,7 @@ public final class CernerSimulator implements AutoCloseable {
         return baseUrl + "/r4/" + tenantId;
     }
 
-    /** The token endpoint as discovery names it: the hosts/ form, bound to the FHIR host (cerner-smart-facts §1.2). */
+    /** The token endpoint as discovery names it: the hosts/ form, bound to the FHIR host (docs/ehr/cerner.md §1.2). */
     public String tokenEndpoint(String tenantId) {
         return baseUrl + "/tenants/" + tenantId + "/hosts/" + fhirHost() + "/" + TOKEN_PATH;
     }
@@ -266,7 +266,7 @@ public final class CernerSimulator implements AutoCloseable {
         return baseUrl + "/tenants/" + tenantId + "/" + TOKEN_PATH + "/revoke";
     }
 
-    /** Cerner's id_token issuer form, with its trailing slash; it differs from the discovery issuer (cerner-smart-facts §2.7). */
+    /** Cerner's id_token issuer form, with its trailing slash; it differs from the discovery issuer (docs/ehr/cerner.md §2.7). */
     public String oidcIssuer(String tenantId) {
         return baseUrl + "/tenants/" + tenantId + "/oidc/idsps/" + tenantId + "/";
     }
@@ -552,7 +552,7 @@ public final class CernerSimulator implements AutoCloseable {
                 ex.endpoint = Endpoint.FHIR;
                 ex.tenant = s.length > 1 ? s[1] : null;
                 if (s.length < 2 || !state.tenants.containsKey(s[1])) {
-                    // Cerner's answer for an unknown tenant (cerner-smart-facts §3.3).
+                    // Cerner's answer for an unknown tenant (docs/ehr/cerner.md §3.3).
                     FhirServer.outcome(ex, 403, "forbidden", "Tenant not valid or accessible");
                     return;
                 }
@@ -625,7 +625,7 @@ public final class CernerSimulator implements AutoCloseable {
     }
 
     private Map<String, Object> oidcConfiguration(String tenant) {
-        // cerner-smart-facts §7: the OIDC document names the issuer as authorize and token endpoint; clients must not use them.
+        // docs/ehr/cerner.md §7: the OIDC document names the issuer as authorize and token endpoint; clients must not use them.
         String issuer = oidcIssuer(tenant);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("response_types_supported", List.of("code"));

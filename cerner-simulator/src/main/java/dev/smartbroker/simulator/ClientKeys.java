@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Apps' JWKS, fetched from their registered URL and cached no longer than the response's Cache-Control allows
- * (HL7 client-confidential-asymmetric, cerner-smart-facts §4): {@code max-age} is honoured, {@code no-store} and
+ * (HL7 client-confidential-asymmetric, docs/ehr/cerner.md §4): {@code max-age} is honoured, {@code no-store} and
  * {@code no-cache} mean no caching, no header means {@value #DEFAULT_MAX_AGE_SECONDS} s. Cerner's own policy is
  * UNCONFIRMED (§3.1), so this is the HL7 rule. A kid missing from a cached set causes one refetch. Concurrent
  * requests for one URL share a fetch. Every fetch is recorded in {@link RequestLog#outbound()}.

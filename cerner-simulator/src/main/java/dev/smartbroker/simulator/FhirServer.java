@@ -25,7 +25,7 @@ import org.hl7.fhir.r4.model.UriType;
 /**
  * The tenant's FHIR R4 API: discovery and the CapabilityStatement without authentication; reads and searches with
  * a bearer token of this tenant and a matching scope, answering Cerner's 401/403/400/404/406 shapes
- * (cerner-smart-facts §3.3, §5, §7).
+ * (docs/ehr/cerner.md §3.3, §5, §7).
  */
 final class FhirServer {
 

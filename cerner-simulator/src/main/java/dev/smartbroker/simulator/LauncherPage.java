@@ -11,7 +11,7 @@ import java.util.Map;
  * A PowerChart-like patient list: pick a tenant, a patient (with the open encounter) and a registered app with a
  * SMART Launch URI, launch. The launch opens the app's Launch URI with {@code iss} and an opaque {@code launch}
  * in the same window: a 303, no pop-up, no JavaScript, because PowerChart's embedded browser shares no cookies
- * with pop-ups (cerner-smart-facts §2.1). A launch "from the organizer" carries no patient.
+ * with pop-ups (docs/ehr/cerner.md §2.1). A launch "from the organizer" carries no patient.
  */
 final class LauncherPage {
 

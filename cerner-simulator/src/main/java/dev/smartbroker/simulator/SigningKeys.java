@@ -22,7 +22,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 
 /**
- * The authorization server's keys, published at {@code /jwk} like Cerner's (cerner-smart-facts §7): RSA keys for
+ * The authorization server's keys, published at {@code /jwk} like Cerner's (docs/ehr/cerner.md §7): RSA keys for
  * id_tokens with timestamp kids ({@code 2026-11-22T10:44:00.000.rsa}), plus EC keys, no {@code alg} or {@code use}.
  * A rotated key signs at once but may be published later, as Cerner was seen doing (§2.7).
  */

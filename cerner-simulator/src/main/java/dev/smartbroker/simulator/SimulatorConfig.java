@@ -21,11 +21,11 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
  * What the simulator serves: host and port, tenants with their settings, clinician logins, registered apps.
  * Immutable; the {@code with…} methods return changed copies. {@link #defaults()} is the bundled
  * {@code simulator-defaults.json}: Cerner's code-sandbox tenant, a non-UUID tenant and the sandbox's
- * {@code portal}/{@code portal} clinician plus a second one (cerner-smart-facts §1.1, §6).
+ * {@code portal}/{@code portal} clinician plus a second one (docs/ehr/cerner.md §1.1, §6).
  */
 public final class SimulatorConfig {
 
-    /** A tenant: its id is an opaque path segment, not always a UUID (cerner-smart-facts §1.1). */
+    /** A tenant: its id is an opaque path segment, not always a UUID (docs/ehr/cerner.md §1.1). */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Tenant(String id, String name, TenantSettings settings) {
         public Tenant {

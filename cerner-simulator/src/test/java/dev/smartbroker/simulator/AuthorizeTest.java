@@ -18,7 +18,7 @@ import static dev.smartbroker.simulator.Fixture.TWO_REDIRECTS_APP;
 import static dev.smartbroker.simulator.Fixture.WILMA;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The provider authorize endpoint with its login and consent pages (cerner-smart-facts §2.1-§2.3, §2.9). */
+/** The provider authorize endpoint with its login and consent pages (docs/ehr/cerner.md §2.1-§2.3, §2.9). */
 class AuthorizeTest {
 
     static final String URN = "urn:cerner:error:authorization-server:";

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * client_credentials for the system persona, with SMART backend-services assertions verified against the app's
- * JWKS URL, and that JWKS's caching (cerner-smart-facts §3, §4).
+ * JWKS URL, and that JWKS's caching (docs/ehr/cerner.md §3, §4).
  */
 class ClientCredentialsTest {
 

@@ -20,7 +20,7 @@ import static dev.smartbroker.simulator.Fixture.WILMA;
 import static dev.smartbroker.simulator.Fixture.WILMA_ENCOUNTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** FHIR R4 reads and searches with Cerner's auth and error behaviour (cerner-smart-facts §3.3, §5, §7). */
+/** FHIR R4 reads and searches with Cerner's auth and error behaviour (docs/ehr/cerner.md §3.3, §5, §7). */
 class FhirTest {
 
     static Fixture f;

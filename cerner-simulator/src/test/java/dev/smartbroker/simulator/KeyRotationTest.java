@@ -15,7 +15,7 @@ import static dev.smartbroker.simulator.Fixture.SANDBOX;
 import static dev.smartbroker.simulator.Fixture.WILMA;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Rotation of the id_token signing key, and Cerner's sign-before-publish quirk (cerner-smart-facts §2.7). */
+/** Rotation of the id_token signing key, and Cerner's sign-before-publish quirk (docs/ehr/cerner.md §2.7). */
 class KeyRotationTest {
 
     Fixture f;

@@ -31,7 +31,7 @@ import static dev.smartbroker.simulator.Fixture.WILMA_ENCOUNTER;
 import static dev.smartbroker.simulator.Fixture.basic;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The token endpoint's authorization_code and refresh_token grants, and revocation (cerner-smart-facts §2.4-§2.8). */
+/** The token endpoint's authorization_code and refresh_token grants, and revocation (docs/ehr/cerner.md §2.4-§2.8). */
 class TokenTest {
 
     static final String URN = "urn:cerner:error:authorization-server:";
