@@ -25,11 +25,11 @@ final class LauncherPage {
 
     void handle(Exchange ex, String action) throws IOException {
         if (action.equals("end-session") && ex.method().equals("POST")) {
-            String id = ex.cookie(AuthorizationServer.SESSION_COOKIE);
+            String id = ex.cookie(AuthorizeEndpoint.SESSION_COOKIE);
             if (id != null) {
                 state.sessions.remove(id);
             }
-            ex.addHeader("Set-Cookie", AuthorizationServer.SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+            ex.addHeader("Set-Cookie", AuthorizeEndpoint.SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
             ex.redirect(303, "/launcher");
             return;
         }
@@ -61,7 +61,7 @@ final class LauncherPage {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("iss", sim.fhirBase(tenant));
         params.put("launch", launch);
-        ex.redirect(303, AuthorizationServer.withQuery(app.launchUri(), params));
+        ex.redirect(303, OAuthReplies.withQuery(app.launchUri(), params));
     }
 
     private void page(Exchange ex, String requestedTenant, String error, int status) throws IOException {
@@ -82,7 +82,7 @@ final class LauncherPage {
             html.append(" &nbsp; ");
         }
         html.append("<br><span class=\"muted\">FHIR base (iss): <code id=\"iss\">").append(Html.esc(sim.fhirBase(tenant))).append("</code></span></p>");
-        String sessionId = ex.cookie(AuthorizationServer.SESSION_COOKIE);
+        String sessionId = ex.cookie(AuthorizeEndpoint.SESSION_COOKIE);
         State.EhrSession session = sessionId == null ? null : state.sessions.get(sessionId);
         if (session != null) {
             SimulatorConfig.User user = state.users.get(session.username());
