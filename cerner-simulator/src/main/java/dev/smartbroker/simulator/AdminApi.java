@@ -3,6 +3,7 @@ package dev.smartbroker.simulator;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 
 /** The admin API under {@code /admin}: the embedding API as JSON, for loopback clients only, never in the request log. */
 final class AdminApi {
@@ -44,6 +46,7 @@ final class AdminApi {
                     }
                 }
                 case "tenants" -> tenants(ex, s, method);
+                case "clock" -> clock(ex, s, method);
                 case "keys" -> {
                     if (s.length == 3 && s[2].equals("rotate") && method.equals("POST")) {
                         sim.rotateSigningKey();
@@ -153,6 +156,29 @@ final class AdminApi {
         } else {
             ex.json(404, Map.of("error", "not_found"));
         }
+    }
+
+    /** {@code GET /admin/clock}; {@code POST /admin/clock {"advanceSeconds": n}} moves the simulator's time forward. */
+    private void clock(Exchange ex, String[] s, String method) throws IOException {
+        if (s.length != 2) {
+            ex.json(404, Map.of("error", "not_found"));
+            return;
+        }
+        if (method.equals("POST")) {
+            JsonNode body = SimulatorConfig.JSON.readTree(ex.body());
+            JsonNode seconds = body == null ? null : body.get("advanceSeconds");
+            if (seconds == null || !seconds.isNumber()) {
+                throw new IllegalArgumentException("advanceSeconds (a number of seconds) is required");
+            }
+            sim.clock().advance(Duration.ofMillis(Math.round(seconds.asDouble() * 1000)));
+        } else if (!method.equals("GET")) {
+            methodNotAllowed(ex);
+            return;
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("now", sim.clock().instant());
+        body.put("offsetSeconds", sim.clock().offset().toMillis() / 1000.0);
+        ex.json(200, body);
     }
 
     private static void methodNotAllowed(Exchange ex) throws IOException {

@@ -93,7 +93,7 @@ final class AuthorizeEndpoint {
             return;
         }
         State.Launch launch = state.launches.get(launchId);
-        if (launch == null || launch.expires().isBefore(Instant.now()) || !launch.tenant().equals(tenant)
+        if (launch == null || launch.expires().isBefore(sim.now()) || !launch.tenant().equals(tenant)
                 || !clientId.equals(launch.clientId())) {
             replies.redirectError(ex, redirect, st, "invalid_request", CernerErrors.INVALID_LAUNCH, clientId, tenant);
             return;
@@ -119,7 +119,7 @@ final class AuthorizeEndpoint {
             return;
         }
         State.Txn txn = new State.Txn(issuer.randomId(18), tenant, clientId, redirect, omitted, st, String.join(" ", granted), launch,
-                challenge, p.get("nonce"), Instant.now().plusSeconds(TXN_LIFETIME_SECONDS));
+                challenge, p.get("nonce"), sim.now().plusSeconds(TXN_LIFETIME_SECONDS));
         state.txns.put(txn.id(), txn);
         State.EhrSession session = session(ex);
         if (session == null) {
@@ -173,7 +173,7 @@ final class AuthorizeEndpoint {
 
     private State.Txn txn(Map<String, String> form, String tenant) {
         State.Txn txn = form.get("txn") == null ? null : state.txns.get(form.get("txn"));
-        return txn == null || !txn.tenant().equals(tenant) || txn.expires().isBefore(Instant.now()) ? null : txn;
+        return txn == null || !txn.tenant().equals(tenant) || txn.expires().isBefore(sim.now()) ? null : txn;
     }
 
     private void consentOrCode(Exchange ex, State.Txn txn, State.EhrSession session) throws IOException {
@@ -224,7 +224,7 @@ final class AuthorizeEndpoint {
         String code = UUID.randomUUID().toString();
         state.codes.put(code, new State.Code(code, txn.tenant(), txn.clientId(), txn.redirectOmitted() ? null : txn.redirectUri(),
                 txn.challenge(), txn.scope(), txn.launch().patientId(), txn.launch().encounterId(), session.username(), session.id(),
-                txn.nonce(), Instant.now().plusSeconds(settings.codeLifetimeSeconds)));
+                txn.nonce(), sim.now().plusSeconds(settings.codeLifetimeSeconds)));
         Map<String, String> params = new LinkedHashMap<>();
         params.put("code", code);
         if (txn.state() != null) {

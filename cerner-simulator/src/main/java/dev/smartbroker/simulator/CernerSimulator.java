@@ -52,8 +52,9 @@ public final class CernerSimulator implements AutoCloseable {
     private final FaultInjector injector = new FaultInjector(faults);
     private final RequestLog log = new RequestLog();
     private final SecureRandom random = new SecureRandom();
-    private final SigningKeys signingKeys = new SigningKeys();
-    private final ClientKeys clientKeys = new ClientKeys(log);
+    private final SimulatorClock clock;
+    private final SigningKeys signingKeys;
+    private final ClientKeys clientKeys;
     private final List<IssuedToken> issued = new ArrayList<>();
     private final HttpServer server;
     private final ExecutorService executor;
@@ -63,6 +64,9 @@ public final class CernerSimulator implements AutoCloseable {
     private final TestApp testApp;
 
     private CernerSimulator(SimulatorConfig config) throws IOException {
+        this.clock = new SimulatorClock(config.clock());
+        this.signingKeys = new SigningKeys(clock);
+        this.clientKeys = new ClientKeys(log, clock);
         for (SimulatorConfig.Tenant tenant : config.tenants()) {
             state.tenants.put(tenant.id(), tenant);
             settings.put(tenant.id(), tenant.settings().copy());
@@ -249,6 +253,14 @@ public final class CernerSimulator implements AutoCloseable {
         signingKeys.rotate(delay);
     }
 
+    /**
+     * The simulator's clock: every lifetime, expiry and timestamp the simulator handles is read from it. Advance it
+     * ({@code clock().advance(Duration.ofMinutes(10))}) instead of sleeping until something expires.
+     */
+    public SimulatorClock clock() {
+        return clock;
+    }
+
     /** The kid that signs id_tokens now. */
     public String currentSigningKid() {
         return signingKeys.current().getKeyID();
@@ -268,7 +280,7 @@ public final class CernerSimulator implements AutoCloseable {
         }
         String id = UUID.randomUUID().toString();
         state.launches.put(id, new State.Launch(id, tenantId, clientId, patientId, patient == null ? null : patient.encounterId(),
-                Instant.now().plusSeconds(s.launchLifetimeSeconds)));
+                now().plusSeconds(s.launchLifetimeSeconds)));
         return id;
     }
 
@@ -288,6 +300,11 @@ public final class CernerSimulator implements AutoCloseable {
 
     Urls urls() {
         return urls;
+    }
+
+    /** Now, as the simulator's clock reads. */
+    Instant now() {
+        return clock.instant();
     }
 
     FaultInjector injector() {
@@ -316,7 +333,7 @@ public final class CernerSimulator implements AutoCloseable {
     private void purge() {
         try {
             int skew = settings.values().stream().mapToInt(s -> s.clockSkewSeconds).max().orElse(60);
-            state.purge(Instant.now(), skew + 60L);
+            state.purge(now(), skew + 60L);
         } catch (RuntimeException e) {
             LOG.warn("Purging expired simulator state failed", e);
         }

@@ -91,7 +91,7 @@ final class Cli {
             out.append("  Built-in test app:    launch \"").append(TestApp.NAME).append("\" from the launcher (--no-test-app to leave it out)\n");
         }
         out.append("  Registered apps:      ").append(sim.apps().size()).append(" (add with POST ").append(baseUrl).append("/admin/apps)\n");
-        out.append("  Admin API (loopback): ").append(baseUrl).append("/admin/{apps,faults,requests,tokens,tenants/{id}/settings,keys/rotate}");
+        out.append("  Admin API (loopback): ").append(baseUrl).append("/admin/{apps,faults,requests,tokens,tenants/{id}/settings,keys/rotate,clock}");
         return out.toString();
     }
 }

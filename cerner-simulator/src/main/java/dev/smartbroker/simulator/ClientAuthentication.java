@@ -151,7 +151,7 @@ final class ClientAuthentication {
         AppRegistration app = iss == null ? null : state.apps.get(iss);
         String alg = jwt.getHeader().getAlgorithm().getName();
         String kid = jwt.getHeader().getKeyID();
-        Instant now = Instant.now();
+        Instant now = sim.now();
         int skew = sim.settings(tenant).clockSkewSeconds;
         Instant exp = claims.getExpirationTime() == null ? null : claims.getExpirationTime().toInstant();
         String problem = null;

@@ -65,7 +65,7 @@ final class FhirServer {
             return;
         }
         State.AccessToken token = bearer(ex);
-        if (token == null || token.expires().isBefore(Instant.now())) {
+        if (token == null || token.expires().isBefore(sim.now())) {
             unauthorized(ex, "invalid_token", null);
             return;
         }

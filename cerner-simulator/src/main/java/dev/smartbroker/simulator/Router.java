@@ -42,7 +42,7 @@ final class Router {
 
     void handle(HttpExchange http) {
         // Logged with its arrival time: a slow answer must not look like a later request.
-        Instant arrived = Instant.now();
+        Instant arrived = sim.now();
         Exchange ex = new Exchange(http);
         String path = ex.path();
         boolean admin = path.equals("/admin") || path.startsWith("/admin/");

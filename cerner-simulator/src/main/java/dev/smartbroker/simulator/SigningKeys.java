@@ -1,5 +1,6 @@
 package dev.smartbroker.simulator;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -37,10 +38,12 @@ final class SigningKeys {
     private final List<JWK> ec = new ArrayList<>();
     private final RSAKey rogue;
     private final Object rotation = new Object();
+    private final Clock clock;
 
-    SigningKeys() {
+    SigningKeys(Clock clock) {
+        this.clock = clock;
         try {
-            Instant now = Instant.now();
+            Instant now = clock.instant();
             rsa.add(new Published(generate(now.minusSeconds(4 * 86_400)), now.minusSeconds(4 * 86_400)));
             rsa.add(new Published(generate(now.minusSeconds(2 * 86_400)), now.minusSeconds(2 * 86_400)));
             rsa.add(new Published(generate(now), now));
@@ -66,7 +69,7 @@ final class SigningKeys {
         // Key generation takes a while: only rotations wait for each other, signing goes on with the current key.
         synchronized (rotation) {
             try {
-                Instant now = Instant.now();
+                Instant now = clock.instant();
                 String last = current().getKeyID();
                 while ((kid(now) + ".rsa").compareTo(last) <= 0) {
                     // kids are timestamps to the millisecond: two rotations within one must still differ, and sort.
@@ -74,7 +77,7 @@ final class SigningKeys {
                 }
                 RSAKey key = generate(now);
                 synchronized (this) {
-                    rsa.add(new Published(key, Instant.now().plusSeconds(Math.max(0, publishDelaySeconds))));
+                    rsa.add(new Published(key, clock.instant().plusSeconds(Math.max(0, publishDelaySeconds))));
                 }
             } catch (JOSEException e) {
                 throw new IllegalStateException(e);
@@ -88,7 +91,7 @@ final class SigningKeys {
 
     /** The public JWKS as it reads now. */
     synchronized Map<String, Object> jwks() {
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         List<Map<String, Object>> keys = new ArrayList<>();
         // The newest three RSA keys that are published, like Cerner's 2-day rotation (§2.7).
         List<Published> published = rsa.stream().filter(p -> !p.publishAt().isAfter(now)).toList();

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -66,8 +67,13 @@ public final class SimulatorConfig {
     private final List<Tenant> tenants;
     private final List<User> users;
     private final List<AppRegistration> apps;
+    private final Clock clock;
 
     private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
+        this(host, port, tenants, users, apps, Clock.systemUTC());
+    }
+
+    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps, Clock clock) {
         if (tenants.isEmpty()) {
             throw new IllegalArgumentException("At least one tenant is needed");
         }
@@ -79,6 +85,7 @@ public final class SimulatorConfig {
         this.tenants = List.copyOf(tenants);
         this.users = List.copyOf(users);
         this.apps = List.copyOf(apps);
+        this.clock = clock == null ? Clock.systemUTC() : clock;
     }
 
     private static void unique(List<String> values, String what) {
@@ -119,23 +126,23 @@ public final class SimulatorConfig {
     }
 
     public SimulatorConfig withPort(int value) {
-        return new SimulatorConfig(host, value, tenants, users, apps);
+        return new SimulatorConfig(host, value, tenants, users, apps, clock);
     }
 
     public SimulatorConfig withHost(String value) {
-        return new SimulatorConfig(value, port, tenants, users, apps);
+        return new SimulatorConfig(value, port, tenants, users, apps, clock);
     }
 
     public SimulatorConfig withTenants(List<Tenant> value) {
-        return new SimulatorConfig(host, port, value, users, apps);
+        return new SimulatorConfig(host, port, value, users, apps, clock);
     }
 
     public SimulatorConfig withUsers(List<User> value) {
-        return new SimulatorConfig(host, port, tenants, value, apps);
+        return new SimulatorConfig(host, port, tenants, value, apps, clock);
     }
 
     public SimulatorConfig withApps(List<AppRegistration> value) {
-        return new SimulatorConfig(host, port, tenants, users, value);
+        return new SimulatorConfig(host, port, tenants, users, value, clock);
     }
 
     /** Adds an app, replacing one with the same client id. */
@@ -143,7 +150,15 @@ public final class SimulatorConfig {
         List<AppRegistration> more = new ArrayList<>(apps);
         more.removeIf(a -> a.clientId().equals(app.clientId()));
         more.add(app);
-        return new SimulatorConfig(host, port, tenants, users, more);
+        return new SimulatorConfig(host, port, tenants, users, more, clock);
+    }
+
+    /**
+     * The base of the simulator's clock (default: system UTC). The running simulator adds its own offset to it
+     * ({@link CernerSimulator#clock()}); a fixed clock makes every timestamp the simulator produces predictable.
+     */
+    public SimulatorConfig withClock(Clock value) {
+        return new SimulatorConfig(host, port, tenants, users, apps, value);
     }
 
     public String host() {
@@ -164,5 +179,9 @@ public final class SimulatorConfig {
 
     public List<AppRegistration> apps() {
         return apps;
+    }
+
+    public Clock clock() {
+        return clock;
     }
 }

@@ -95,7 +95,7 @@ final class TokenEndpoint {
         String value = form.get("code");
         // Removed on first use: a code is single-use, whatever the outcome (§5).
         State.Code code = value == null ? null : state.codes.remove(value);
-        if (code == null || expiredCode || code.expires().isBefore(Instant.now())) {
+        if (code == null || expiredCode || code.expires().isBefore(sim.now())) {
             replies.tokenError(ex, 400, "invalid_grant", CernerErrors.CODE_INVALID, client.clientId(), tenant);
             return;
         }
@@ -168,7 +168,7 @@ final class TokenEndpoint {
             return;
         }
         TenantSettings settings = sim.settings(tenant);
-        Instant now = Instant.now();
+        Instant now = sim.now();
         synchronized (rt) {
             if (settings.refreshThrottleSeconds > 0 && rt.lastRefresh != null
                     && rt.lastRefresh.plusSeconds(settings.refreshThrottleSeconds).isAfter(now)) {

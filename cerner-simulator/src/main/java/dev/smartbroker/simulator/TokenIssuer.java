@@ -49,7 +49,7 @@ final class TokenIssuer {
     /** A new access token of this tenant and client, remembered until it expires. */
     String accessToken(String tenant, String clientId, Set<String> scopes, String patient, String encounter, String username) {
         String value = opaqueJwe();
-        Instant now = Instant.now();
+        Instant now = sim.now();
         state.accessTokens.put(value, new State.AccessToken(value, tenant, clientId, Set.copyOf(scopes), patient, encounter, username,
                 now.plusSeconds(sim.settings(tenant).accessTokenLifetimeSeconds)));
         sim.issued(new IssuedToken(tenant, clientId, "access", value, now));
@@ -58,7 +58,7 @@ final class TokenIssuer {
 
     /** Cerner's id_token (§2.7): RS256, absolute fhirUser and profile, the oidc/idsps issuer, 600 s. */
     String idToken(String tenant, String clientId, SimulatorConfig.User user, String nonce, boolean unknownKid) {
-        Instant now = Instant.now();
+        Instant now = sim.now();
         String fhirUser = sim.fhirBase(tenant) + "/Practitioner/" + user.practitionerId();
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
                 .subject(user.username())
@@ -83,7 +83,7 @@ final class TokenIssuer {
         String value = cernerRefreshToken(online);
         state.refreshTokens.put(value, new State.RefreshToken(value, tenant, clientId, scope, patientId, encounterId, username,
                 sessionId, online));
-        sim.issued(new IssuedToken(tenant, clientId, "refresh", value, Instant.now()));
+        sim.issued(new IssuedToken(tenant, clientId, "refresh", value, sim.now()));
         return value;
     }
 
@@ -93,7 +93,7 @@ final class TokenIssuer {
      */
     String opaqueJwe() {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-        String header = b64.encodeToString(("{\"zip\":\"DEF\",\"kid\":\"" + SigningKeys.kid(Instant.now()) + ".oct\","
+        String header = b64.encodeToString(("{\"zip\":\"DEF\",\"kid\":\"" + SigningKeys.kid(sim.now()) + ".oct\","
                 + "\"cty\":\"JWT\",\"enc\":\"A128CBC-HS256\",\"alg\":\"dir\"}").getBytes(StandardCharsets.UTF_8));
         byte[] bytes = random(16 + 176 + 16);
         return header + ".." + b64.encodeToString(Arrays.copyOfRange(bytes, 0, 16)) + "."

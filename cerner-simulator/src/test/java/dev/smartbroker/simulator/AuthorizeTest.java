@@ -1,5 +1,6 @@
 package dev.smartbroker.simulator;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.jsoup.nodes.Document;
@@ -308,10 +309,14 @@ class AuthorizeTest {
         }
 
         @Test
-        void for_an_expired_launch() throws InterruptedException {
-            f.sim.settings(SANDBOX).launchLifetimeSeconds = 0;
+        void for_an_expired_launch() {
+            f.sim.settings(SANDBOX).launchLifetimeSeconds = 10;
             Map<String, String> params = params();
-            Thread.sleep(5);
+            f.sim.clock().advance(Duration.ofSeconds(9));
+            assertThat(f.authorize(new Browser(), SANDBOX, params).document().getElementById("login"))
+                    .as("within its lifetime the launch leads to the login page").isNotNull();
+
+            f.sim.clock().advance(Duration.ofSeconds(2));
 
             assertRedirectError(f.authorize(browser, SANDBOX, params), params, "invalid_request", "smart-v1:grant:launch:invalid-launch-code");
         }
