@@ -136,6 +136,7 @@ final class AdminApi {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("id", t.id());
                 m.put("name", t.name());
+                m.put("dialect", t.dialect());
                 m.put("fhirBase", sim.fhirBase(t.id()));
                 m.put("tokenEndpoint", sim.tokenEndpoint(t.id()));
                 m.put("settings", sim.settings(t.id()));

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * The provider authorize endpoint (GET and authorize-post) with its login and consent pages, up to the code
- * redirect (§2.1-§2.3, §2.9).
+ * redirect (§2.1-§2.3, §2.9). Generic tenants check the same things in the same order (the EHR launch of
+ * docs/ehr/smart-app-launch.md, app-launch) and redirect errors with error_description instead of error_uri.
  */
 final class AuthorizeEndpoint {
 
@@ -201,7 +202,8 @@ final class AuthorizeEndpoint {
     }
 
     private void loginPage(Exchange ex, State.Txn txn, String error) throws IOException {
-        ex.html(error == null ? 200 : 401, Html.page("Sign in", "<h1>Sign in to Cerner Millennium</h1>"
+        String ehr = sim.urls().generic(txn.tenant()) ? "the EHR" : "Cerner Millennium";
+        ex.html(error == null ? 200 : 401, Html.page("Sign in", "<h1>Sign in to " + ehr + "</h1>"
                 + (error == null ? "" : "<p class=\"error\" id=\"error\">" + Html.esc(error) + "</p>")
                 + "<p class=\"muted\">Sandbox clinicians (as Code Console shows them, §6): " + Html.esc(String.join(", ",
                         state.users.values().stream().map(u -> u.username() + " / " + u.password()).toList())) + "</p>"

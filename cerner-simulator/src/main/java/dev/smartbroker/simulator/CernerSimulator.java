@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * discovery and CapabilityStatement, an authorization server under {@code /tenants/{tenant}/…} (login, consent,
  * token, revocation, OIDC configuration), {@code /jwk}, a PowerChart-like launcher, Cerner's error shapes and
  * fault injection, plus a loopback-only admin API under {@code /admin}. One port serves everything; the paths
- * keep Cerner's layout (docs/ehr/cerner.md §1).
+ * keep Cerner's layout (docs/ehr/cerner.md §1). Tenants of the generic dialect ({@link SimulatorConfig#genericTenant})
+ * are a plain SMART App Launch 2.x server under {@code /smart/{tenant}/} instead (docs/ehr/smart-app-launch.md).
  *
  * <p>Run standalone with {@code java -jar cerner-simulator.jar --port 8088}, or embed with {@link #start}.
  * Thread-safe; every instance has its own state. This class is the public facade: the work is done by the
@@ -70,6 +71,9 @@ public final class CernerSimulator implements AutoCloseable {
         for (SimulatorConfig.Tenant tenant : config.tenants()) {
             state.tenants.put(tenant.id(), tenant);
             settings.put(tenant.id(), tenant.settings().copy());
+            if (tenant.isGeneric()) {
+                signingKeys.addTenantKey(tenant.id());
+            }
         }
         for (SimulatorConfig.User user : config.users()) {
             state.users.put(user.username(), user);
@@ -79,7 +83,7 @@ public final class CernerSimulator implements AutoCloseable {
         }
         // Bind first: discovery documents and the CapabilityStatement name the real port.
         this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 512);
-        this.urls = new Urls("http://" + advertisedHost(config.host()) + ":" + server.getAddress().getPort());
+        this.urls = new Urls("http://" + advertisedHost(config.host()) + ":" + server.getAddress().getPort(), state.tenants);
         Router router;
         try {
             // HAPI's context is costly: one per simulator, and every static resource is serialised here, once.
@@ -169,17 +173,23 @@ public final class CernerSimulator implements AutoCloseable {
         return urls.baseUrl();
     }
 
-    /** The tenant's FHIR base: the {@code iss} of launches and the {@code aud} of authorize requests. */
+    /**
+     * The tenant's FHIR base: the {@code iss} of launches and the {@code aud} of authorize requests
+     * ({@code {base}/r4/{t}}; generic tenants {@code {base}/smart/{t}/fhir}).
+     */
     public String fhirBase(String tenantId) {
         return urls.fhirBase(tenantId);
     }
 
-    /** The token endpoint as discovery names it: the hosts/ form, bound to the FHIR host (docs/ehr/cerner.md §1.2). */
+    /**
+     * The token endpoint as discovery names it: the hosts/ form, bound to the FHIR host (docs/ehr/cerner.md §1.2);
+     * generic tenants {@code {base}/smart/{t}/auth/token}.
+     */
     public String tokenEndpoint(String tenantId) {
         return urls.tokenEndpoint(tenantId);
     }
 
-    /** The token path without {@code hosts/}, from Cerner's older docs; answered only with acceptLegacyTokenPath. */
+    /** The token path without {@code hosts/}, from Cerner's older docs; answered only with acceptLegacyTokenPath. Null for generic tenants. */
     public String legacyTokenEndpoint(String tenantId) {
         return urls.legacyTokenEndpoint(tenantId);
     }
@@ -188,13 +198,22 @@ public final class CernerSimulator implements AutoCloseable {
         return urls.authorizationEndpoint(tenantId);
     }
 
+    /** Cerner's RFC 7009 revocation endpoint; null for generic tenants, whose discovery names none. */
     public String revocationEndpoint(String tenantId) {
         return urls.revocationEndpoint(tenantId);
     }
 
-    /** Cerner's id_token issuer form, with its trailing slash; it differs from the discovery issuer (docs/ehr/cerner.md §2.7). */
+    /**
+     * The id_token {@code iss}: Cerner's form, with its trailing slash, differs from the discovery issuer
+     * (docs/ehr/cerner.md §2.7); a generic tenant's is its FHIR base, the discovery {@code issuer}.
+     */
     public String oidcIssuer(String tenantId) {
         return urls.oidcIssuer(tenantId);
+    }
+
+    /** The JWKS that verifies the tenant's id_tokens: {@code {base}/jwk} (shared by Cerner tenants), or {@code {base}/smart/{t}/auth/jwks}. */
+    public String jwksUri(String tenantId) {
+        return urls.jwksUri(tenantId);
     }
 
     /** Adds an app, or replaces the one with the same client id. */
@@ -246,7 +265,7 @@ public final class CernerSimulator implements AutoCloseable {
     /**
      * A new id_token key (kid {@code <timestamp>.rsa}); it signs at once, and appears at {@code /jwk} after the largest
      * keyPublishDelaySeconds of the tenants ({@code /jwk} is shared by all tenants, as at Cerner). Older keys stay
-     * published.
+     * published. Generic tenants keep their one key.
      */
     public void rotateSigningKey() {
         int delay = settings.values().stream().mapToInt(s -> s.keyPublishDelaySeconds).max().orElse(0);
@@ -271,9 +290,13 @@ public final class CernerSimulator implements AutoCloseable {
      *
      * @param patientId a synthetic patient, or null for a launch without a patient (organizer level)
      * @return the opaque launch value
+     * @throws IllegalArgumentException for an unknown tenant or patient, or a backend-services-only tenant
      */
     public String createLaunch(String tenantId, String patientId, String clientId) {
         TenantSettings s = settings(tenantId);
+        if (backendOnly(tenantId)) {
+            throw new IllegalArgumentException("Tenant " + tenantId + " serves backend services only: nothing to launch");
+        }
         FhirData.SyntheticPatient patient = patientId == null ? null : FhirData.patient(patientId);
         if (patientId != null && patient == null) {
             throw new IllegalArgumentException("Unknown patient " + patientId);
@@ -300,6 +323,11 @@ public final class CernerSimulator implements AutoCloseable {
 
     Urls urls() {
         return urls;
+    }
+
+    /** Whether the tenant is a generic backend-services-only server (no authorize endpoint, no launches). */
+    boolean backendOnly(String tenantId) {
+        return urls.generic(tenantId) && settings(tenantId).backendServicesOnly;
     }
 
     /** Now, as the simulator's clock reads. */

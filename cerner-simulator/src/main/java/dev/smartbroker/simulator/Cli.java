@@ -80,7 +80,7 @@ final class Cli {
         out.append("  PowerChart launcher:  ").append(baseUrl).append("/launcher\n");
         out.append("  Authorization JWKS:   ").append(baseUrl).append("/jwk\n");
         for (SimulatorConfig.Tenant tenant : config.tenants()) {
-            out.append("  Tenant ").append(tenant.name()).append('\n');
+            out.append("  Tenant ").append(tenant.name()).append(tenant.isGeneric() ? " [generic SMART App Launch 2.x]" : "").append('\n');
             out.append("    FHIR base (iss):    ").append(sim.fhirBase(tenant.id())).append('\n');
             out.append("    discovery:          ").append(sim.fhirBase(tenant.id())).append("/.well-known/smart-configuration\n");
             out.append("    token endpoint:     ").append(sim.tokenEndpoint(tenant.id())).append('\n');

@@ -25,7 +25,9 @@ import com.nimbusds.jwt.SignedJWT;
 
 /**
  * Client authentication at the token and revocation endpoints: client_secret_basic, private_key_jwt (HL7
- * client-confidential-asymmetric, §3.2, §4) or a public client's client_id. Every failure answers 401 invalid_client.
+ * client-confidential-asymmetric, §3.2, §4) or a public client's client_id; a generic tenant also takes
+ * client_secret_post (docs/ehr/smart-app-launch.md, client-confidential-symmetric), and a backend-services-only one
+ * private_key_jwt alone. Every failure answers 401 invalid_client.
  */
 final class ClientAuthentication {
 
@@ -95,6 +97,12 @@ final class ClientAuthentication {
      */
     AppRegistration authenticate(Exchange ex, Map<String, String> form, String tenant, Set<String> audiences) throws IOException {
         String header = ex.header("Authorization");
+        boolean generic = sim.urls().generic(tenant);
+        if (sim.backendOnly(tenant) && form.get("client_assertion") == null) {
+            // SMART Backend Services: asymmetric client authentication only (docs/ehr/smart-app-launch.md, backend-services).
+            replies.tokenError(ex, 401, "invalid_client", CernerErrors.INVALID_CLIENT_CREDENTIALS, claimedClientId(ex, form), tenant);
+            return null;
+        }
         if (header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             // An assertion sent as a bearer token fails this way at Cerner, with client=unknown (§3.2).
             replies.tokenError(ex, 401, "invalid_client", CernerErrors.INVALID_AUTHORIZATION_HEADER, "unknown", tenant);
@@ -108,7 +116,9 @@ final class ClientAuthentication {
             }
             AppRegistration app = state.apps.get(basic[0]);
             boolean idMatches = form.get("client_id") == null || form.get("client_id").equals(basic[0]);
-            if (app == null || !idMatches || form.get("client_assertion") != null || !secretMatches(app, basic[1])) {
+            // One method per request (RFC 6749 §2.3): a generic tenant refuses a secret in both header and body.
+            boolean twoMethods = form.get("client_assertion") != null || (generic && form.get("client_secret") != null);
+            if (app == null || !idMatches || twoMethods || !secretMatches(app, basic[1])) {
                 replies.tokenError(ex, 401, "invalid_client", CernerErrors.INVALID_CLIENT_CREDENTIALS, basic[0], tenant);
                 return null;
             }
@@ -121,6 +131,15 @@ final class ClientAuthentication {
                 return null;
             }
             return verifyAssertion(ex, assertion, form.get("client_id"), tenant, audiences);
+        }
+        if (generic && form.get("client_secret") != null) {
+            // client_secret_post (RFC 6749 §2.3.1): client_id and client_secret in the form body.
+            AppRegistration app = form.get("client_id") == null ? null : state.apps.get(form.get("client_id"));
+            if (app == null || !secretMatches(app, form.get("client_secret"))) {
+                replies.tokenError(ex, 401, "invalid_client", CernerErrors.INVALID_CLIENT_CREDENTIALS, form.get("client_id"), tenant);
+                return null;
+            }
+            return app;
         }
         AppRegistration app = form.get("client_id") == null ? null : state.apps.get(form.get("client_id"));
         if (app == null || !app.publicClient()) {

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 /**
  * The tenant's FHIR R4 API: discovery and the CapabilityStatement without authentication; reads and searches with
  * a bearer token of this tenant and a matching scope, answering Cerner's 401/403/400/404/406 shapes
- * (docs/ehr/cerner.md §3.3, §5, §7).
+ * (docs/ehr/cerner.md §3.3, §5, §7). A generic tenant's FHIR base serves the same chart and rules, plus its OIDC
+ * configuration (its FHIR base is its id_token issuer).
  */
 final class FhirServer {
 
@@ -37,8 +38,9 @@ final class FhirServer {
 
     void handle(Exchange ex, String tenant, String rest) throws IOException {
         cors(ex);
+        boolean oidc = rest.equals(".well-known/openid-configuration") && sim.urls().generic(tenant);
         ex.endpoint = rest.equals(".well-known/smart-configuration") ? Endpoint.DISCOVERY
-                : rest.equals("metadata") ? Endpoint.METADATA : Endpoint.FHIR;
+                : rest.equals("metadata") ? Endpoint.METADATA : oidc ? Endpoint.OIDC_CONFIGURATION : Endpoint.FHIR;
         String accept = ex.header("Accept");
         if (accept != null && !acceptsJson(accept)) {
             // Cerner answers XML (or any non-JSON) Accept with 406 and no body (§3.3).
@@ -58,6 +60,11 @@ final class FhirServer {
         }
         if (ex.endpoint == Endpoint.METADATA) {
             ex.fhir(200, discovery.metadata(tenant));
+            return;
+        }
+        if (oidc) {
+            // A generic tenant's id_token issuer is its FHIR base: OIDC discovery lives below it.
+            ex.json(200, discovery.oidcConfiguration(tenant));
             return;
         }
         if (!ex.method().equals("GET")) {

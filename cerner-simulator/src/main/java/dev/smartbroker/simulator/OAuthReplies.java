@@ -7,7 +7,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 
-/** How the authorization server answers: token responses, token errors and errors redirected to an app (§2.3, §2.5, §7). */
+/**
+ * How the authorization server answers: token responses, token errors and errors redirected to an app. Cerner sends
+ * {@code error} plus an {@code error_uri} naming a URN and its own headers (§2.3, §2.5, §7); a generic tenant sends
+ * {@code error} plus {@code error_description} (RFC 6749 §5.2, §4.1.2.1) and only the headers RFC 6749 asks for.
+ */
 final class OAuthReplies {
 
     private final Urls urls;
@@ -16,17 +20,24 @@ final class OAuthReplies {
         this.urls = urls;
     }
 
-    void tokenSuccess(Exchange ex, Map<String, Object> body) throws IOException {
-        tokenHeaders(ex);
+    void tokenSuccess(Exchange ex, String tenant, Map<String, Object> body) throws IOException {
+        tokenHeaders(ex, tenant);
         ex.json(200, body);
     }
 
-    /** Cerner's token error: error and error_uri, no error_description (§2.3, §7). */
+    /**
+     * A token error: Cerner's error and error_uri, no error_description (§2.3, §7), or the generic error and
+     * error_description, the URN's explanation.
+     */
     void tokenError(Exchange ex, int status, String error, String urn, String client, String tenant) throws IOException {
-        tokenHeaders(ex);
+        tokenHeaders(ex, tenant);
         Map<String, String> body = new LinkedHashMap<>();
         body.put("error", error);
-        body.put("error_uri", CernerErrors.uri(urls.baseUrl(), urn, client, tenant, false));
+        if (urls.generic(tenant)) {
+            body.put("error_description", CernerErrors.explain(urn));
+        } else {
+            body.put("error_uri", CernerErrors.uri(urls.baseUrl(), urn, client, tenant, false));
+        }
         ex.json(status, body);
     }
 
@@ -38,14 +49,23 @@ final class OAuthReplies {
             params.put("state", st);
         }
         params.put("error", error);
-        params.put("error_uri", CernerErrors.uri(urls.baseUrl(), urn, client, tenant, true));
+        if (urls.generic(tenant)) {
+            params.put("error_description", CernerErrors.explain(urn));
+        } else {
+            params.put("error_uri", CernerErrors.uri(urls.baseUrl(), urn, client, tenant, true));
+        }
         ex.redirect(302, withQuery(redirect, params));
     }
 
-    /** The headers of Cerner's token responses (§2.5). */
-    static void tokenHeaders(Exchange ex) {
+    /** The headers of token responses: Cerner's (§2.5), or no-store, no-cache and CORS for a generic tenant. */
+    void tokenHeaders(Exchange ex, String tenant) {
         ex.addHeader("Cache-Control", "no-store");
         ex.addHeader("Pragma", "no-cache");
+        if (urls.generic(tenant)) {
+            ex.addHeader("Access-Control-Allow-Origin", "*");
+            ex.addHeader("Access-Control-Allow-Headers", "Content-Type, Authorization, Accept");
+            return;
+        }
         ex.addHeader("Cerner-Correlation-ID", UUID.randomUUID().toString());
         ex.addHeader("Server", "cloud_authorization_server1");
         ex.addHeader("Access-Control-Allow-Origin", "*");

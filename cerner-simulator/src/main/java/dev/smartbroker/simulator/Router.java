@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every request's way in: logs it (admin calls excepted), sends it to the handler its path names, and turns a
- * handler's failure into a 500. The paths keep Cerner's layout (§1).
+ * handler's failure into a 500. Cerner tenants keep Cerner's layout (§1); generic tenants live under
+ * {@code /smart/{tenant}/} (see {@link Urls}).
  */
 final class Router {
 
@@ -140,7 +141,7 @@ final class Router {
             case "r4" -> {
                 ex.endpoint = Endpoint.FHIR;
                 ex.tenant = s.length > 1 ? s[1] : null;
-                if (s.length < 2 || !state.tenants.containsKey(s[1])) {
+                if (s.length < 2 || !state.tenants.containsKey(s[1]) || sim.urls().generic(s[1])) {
                     // Cerner's answer for an unknown tenant (§3.3).
                     FhirServer.outcome(ex, 403, "forbidden", "Tenant not valid or accessible");
                     return;
@@ -151,8 +152,16 @@ final class Router {
                 }
                 h.fhir().handle(ex, s[1], rest(s, 2));
             }
+            case Urls.GENERIC_ROOT -> {
+                if (s.length >= 3 && sim.urls().generic(s[1])) {
+                    ex.tenant = s[1];
+                    genericRoute(ex, s[1], s[2], rest(s, 3));
+                } else {
+                    notFound(ex);
+                }
+            }
             case "tenants" -> {
-                if (s.length >= 3 && state.tenants.containsKey(s[1])) {
+                if (s.length >= 3 && state.tenants.containsKey(s[1]) && !sim.urls().generic(s[1])) {
                     ex.tenant = s[1];
                     tenantRoute(ex, s[1], rest(s, 2));
                 } else {
@@ -194,6 +203,54 @@ final class Router {
         } else if (rest.equals("personas/provider/my-authorizations")) {
             ex.html(200, Html.page("My authorizations", "<h1>My authorizations</h1><p>At Cerner, applications you allowed are"
                     + " listed here. This simulator keeps them only while it runs.</p>"));
+        } else {
+            notFound(ex);
+        }
+    }
+
+    /**
+     * A generic tenant's paths under {@code /smart/{tenant}/}: {@code fhir/…} (FHIR base, discovery, metadata, OIDC
+     * configuration) and {@code auth/authorize}, {@code auth/token}, {@code auth/jwks} (docs/ehr/smart-app-launch.md).
+     */
+    private void genericRoute(Exchange ex, String tenant, String part, String rest) throws IOException {
+        if (part.equals("fhir")) {
+            ex.endpoint = Endpoint.FHIR;
+            if (rest.isEmpty()) {
+                FhirServer.outcome(ex, 404, "not-found", "No resource type given");
+            } else {
+                h.fhir().handle(ex, tenant, rest);
+            }
+            return;
+        }
+        if (!part.equals("auth")) {
+            notFound(ex);
+            return;
+        }
+        if (rest.equals("authorize") || rest.equals("authorize/login") || rest.equals("authorize/consent")) {
+            ex.endpoint = Endpoint.AUTHORIZE;
+            if (sim.backendOnly(tenant)) {
+                ex.html(404, Html.page("Not found", "<h1>Not found</h1><p>This server offers SMART Backend Services only.</p>"));
+            } else if (rest.equals("authorize")) {
+                h.authorize().authorize(ex, tenant);
+            } else if (!ex.method().equals("POST")) {
+                notFound(ex);
+            } else if (rest.equals("authorize/login")) {
+                h.authorize().login(ex, tenant);
+            } else {
+                h.authorize().consent(ex, tenant);
+            }
+        } else if (rest.equals("token")) {
+            ex.endpoint = Endpoint.TOKEN;
+            if (postOnly(ex)) {
+                h.token().token(ex, tenant, false);
+            }
+        } else if (rest.equals("jwks")) {
+            ex.endpoint = Endpoint.JWKS;
+            if (!sim.injector().applyFault(ex, tenant)) {
+                ex.addHeader("Cache-Control", "public, max-age=60");
+                ex.addHeader("Access-Control-Allow-Origin", "*");
+                ex.json(200, sim.signingKeys().tenantJwks(tenant));
+            }
         } else {
             notFound(ex);
         }

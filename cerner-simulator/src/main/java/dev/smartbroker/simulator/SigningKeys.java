@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -37,6 +38,8 @@ final class SigningKeys {
     private final List<Published> rsa = new ArrayList<>();
     private final List<JWK> ec = new ArrayList<>();
     private final RSAKey rogue;
+    /** One RSA key per generic tenant, without a kid (docs/ehr/smart-app-launch.md). */
+    private final Map<String, RSAKey> tenantKeys = new ConcurrentHashMap<>();
     private final Object rotation = new Object();
     private final Clock clock;
 
@@ -109,6 +112,38 @@ final class SigningKeys {
         json.remove("alg");
         json.remove("use");
         return json;
+    }
+
+    /** Gives a generic tenant its own RSA key (no kid); at start, so that no request waits for key generation. */
+    void addTenantKey(String tenant) {
+        try {
+            tenantKeys.put(tenant, new RSAKeyGenerator(2048).generate());
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A generic tenant's JWKS: exactly its one RSA key, with {@code use} and {@code alg} and without a kid. */
+    Map<String, Object> tenantJwks(String tenant) {
+        Map<String, Object> json = new LinkedHashMap<>(tenantKeys.get(tenant).toPublicJWK().toJSONObject());
+        json.put("use", "sig");
+        json.put("alg", "RS256");
+        return Map.of("keys", List.of(json));
+    }
+
+    /**
+     * Signs a generic tenant's id_token: RS256, a header without kid (the JWKS has one key); with {@code unpublishedKey},
+     * a key the tenant never published (fault UNKNOWN_KID).
+     */
+    String signForTenant(String tenant, JWTClaimsSet claims, boolean unpublishedKey) {
+        RSAKey key = unpublishedKey ? rogue : tenantKeys.get(tenant);
+        try {
+            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).type(JOSEObjectType.JWT).build(), claims);
+            jwt.sign(new RSASSASigner(key));
+            return jwt.serialize();
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Signs an id_token (RS256, Cerner spec §2.7) with the current key, or with one never published (fault UNKNOWN_KID). */

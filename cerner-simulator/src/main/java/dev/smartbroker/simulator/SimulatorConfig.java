@@ -26,16 +26,57 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
  */
 public final class SimulatorConfig {
 
-    /** A tenant: its id is an opaque path segment, not always a UUID (docs/ehr/cerner.md §1.1). */
+    /** The dialect of Cerner's code sandbox (the default): URLs, shapes and quirks of docs/ehr/cerner.md. */
+    public static final String CERNER = "cerner";
+    /** The dialect of a plain SMART App Launch 2.x server (docs/ehr/smart-app-launch.md): see the README's table. */
+    public static final String GENERIC = "generic";
+    /** The id {@link #genericTenant(String)} is usually given; no tenant of {@link #defaults()} has it. */
+    public static final String GENERIC_TENANT = "smart-generic";
+
+    /**
+     * A tenant: its id is an opaque path segment, not always a UUID (docs/ehr/cerner.md §1.1).
+     *
+     * @param dialect {@link #CERNER} (default) or {@link #GENERIC}
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Tenant(String id, String name, TenantSettings settings) {
+    public record Tenant(String id, String name, TenantSettings settings, String dialect) {
         public Tenant {
             if (id == null || id.isEmpty() || id.contains("/") || id.contains("?") || id.contains("#")) {
                 throw new IllegalArgumentException("A tenant id must be one non-empty path segment: " + id);
             }
+            dialect = dialect == null ? CERNER : dialect;
+            if (!dialect.equals(CERNER) && !dialect.equals(GENERIC)) {
+                throw new IllegalArgumentException("dialect must be cerner or generic: " + dialect);
+            }
             name = name == null ? id : name;
-            settings = settings == null ? new TenantSettings() : settings;
+            settings = settings == null ? (dialect.equals(GENERIC) ? genericSettings() : new TenantSettings()) : settings;
         }
+
+        /** A Cerner tenant. */
+        public Tenant(String id, String name, TenantSettings settings) {
+            this(id, name, settings, CERNER);
+        }
+
+        boolean isGeneric() {
+            return GENERIC.equals(dialect);
+        }
+    }
+
+    /**
+     * A tenant of the generic SMART App Launch 2.x dialect, with the settings such a server starts with: PKCE
+     * required ({@code requirePkce}) and {@code nonce} echoed in the id_token ({@code echoNonce}), everything else as
+     * for a Cerner tenant. Add it with {@link #withTenant(Tenant)}.
+     */
+    public static Tenant genericTenant(String id) {
+        return new Tenant(id, "Generic SMART server (simulated)", genericSettings(), GENERIC);
+    }
+
+    /** The settings a generic tenant starts with when none are given (see {@link #genericTenant(String)}). */
+    static TenantSettings genericSettings() {
+        TenantSettings s = new TenantSettings();
+        s.requirePkce = true;
+        s.echoNonce = true;
+        return s;
     }
 
     /** A clinician who can sign in at the simulated authorization server, and the Practitioner they are. */
@@ -143,6 +184,23 @@ public final class SimulatorConfig {
 
     public SimulatorConfig withApps(List<AppRegistration> value) {
         return new SimulatorConfig(host, port, tenants, users, value, clock);
+    }
+
+    /** Adds a tenant at the end, or replaces the one with the same id where it stands. */
+    public SimulatorConfig withTenant(Tenant tenant) {
+        List<Tenant> more = new ArrayList<>(tenants);
+        int at = -1;
+        for (int i = 0; i < more.size(); i++) {
+            if (more.get(i).id().equals(tenant.id())) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            more.add(tenant);
+        } else {
+            more.set(at, tenant);
+        }
+        return new SimulatorConfig(host, port, more, users, apps, clock);
     }
 
     /** Adds an app, replacing one with the same client id. */

@@ -45,6 +45,8 @@ final class State {
         volatile boolean revoked;
         /** Guarded by this object's monitor: the refresh-throttle window starts here. */
         Instant lastRefresh;
+        /** Guarded by this object's monitor: a generic tenant's refresh token was exchanged for a new one (rotation). */
+        boolean used;
 
         RefreshToken(String value, String tenant, String clientId, String scope, String patientId, String encounterId,
                      String username, String sessionId, boolean online) {

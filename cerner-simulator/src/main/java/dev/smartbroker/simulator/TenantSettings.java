@@ -41,6 +41,12 @@ public final class TenantSettings {
     public volatile int clockSkewSeconds = 60;
     /** The id_token carries {@code name} and {@code email} (§2.7); false leaves them out, as an identity provider that does not release them. */
     public volatile boolean idTokenName = true;
+    /**
+     * Generic tenants only (a Cerner tenant ignores it): a SMART Backend Services server. Discovery names no
+     * authorization_endpoint and only client_credentials with private_key_jwt; authorize answers 404, the launcher
+     * leaves the tenant out, and only signed-JWT client assertions authenticate at the token endpoint.
+     */
+    public volatile boolean backendServicesOnly = false;
 
     public TenantSettings copy() {
         TenantSettings c = new TenantSettings();
@@ -67,5 +73,6 @@ public final class TenantSettings {
         keyPublishDelaySeconds = o.keyPublishDelaySeconds;
         clockSkewSeconds = o.clockSkewSeconds;
         idTokenName = o.idTokenName;
+        backendServicesOnly = o.backendServicesOnly;
     }
 }

@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** The token endpoint's grants (authorization_code, refresh_token, client_credentials) and revocation (§2.4-§2.8, §3). */
+/**
+ * The token endpoint's grants (authorization_code, refresh_token, client_credentials) and revocation (§2.4-§2.8, §3).
+ * A generic tenant answers the standard SMART fields only and rotates refresh tokens (docs/ehr/smart-app-launch.md,
+ * app-launch); it has no revocation endpoint.
+ */
 final class TokenEndpoint {
 
     /** Cerner's Active User Presence (§2.5): seconds until the online session counts as inactive. */
@@ -119,13 +123,20 @@ final class TokenEndpoint {
             }
         }
         TenantSettings settings = sim.settings(tenant);
+        boolean generic = sim.urls().generic(tenant);
         Set<String> scopes = new LinkedHashSet<>(Arrays.asList(code.scope().split(" ")));
         SimulatorConfig.User user = state.users.get(code.username());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("access_token", issuer.accessToken(tenant, client.clientId(), scopes, code.patientId(), code.encounterId(), code.username()));
-        body.put("scope", code.scope());
-        body.put("token_type", "Bearer");
-        body.put("expires_in", settings.accessTokenLifetimeSeconds);
+        if (generic) {
+            body.put("token_type", "Bearer");
+            body.put("expires_in", settings.accessTokenLifetimeSeconds);
+            body.put("scope", code.scope());
+        } else {
+            body.put("scope", code.scope());
+            body.put("token_type", "Bearer");
+            body.put("expires_in", settings.accessTokenLifetimeSeconds);
+        }
         if (code.patientId() != null) {
             body.put("patient", code.patientId());
         }
@@ -134,22 +145,24 @@ final class TokenEndpoint {
         }
         body.put("need_patient_banner", true);
         body.put("smart_style_url", sim.urls().styleUrl());
-        // user is the bare Practitioner id, username the login principal; tenant is always present (§2.5).
-        body.put("user", user.practitionerId());
-        body.put("username", user.username());
-        body.put("tenant", tenant);
+        if (!generic) {
+            // user is the bare Practitioner id, username the login principal; tenant is always present (§2.5).
+            body.put("user", user.practitionerId());
+            body.put("username", user.username());
+            body.put("tenant", tenant);
+        }
         if (scopes.contains("openid")) {
             body.put("id_token", issuer.idToken(tenant, client.clientId(), user, settings.echoNonce ? code.nonce() : null, unknownKid));
         }
         boolean online = scopes.contains("online_access");
         if (online || scopes.contains("offline_access")) {
             body.put("refresh_token", issuer.refreshToken(tenant, client.clientId(), code.scope(), code.patientId(), code.encounterId(),
-                    code.username(), code.sessionId(), online));
-            if (online) {
+                    code.username(), code.sessionId(), online).value);
+            if (online && !generic) {
                 body.put("active_ttl", ACTIVE_TTL_SECONDS);
             }
         }
-        replies.tokenSuccess(ex, body);
+        replies.tokenSuccess(ex, tenant, body);
     }
 
     private void refresh(Exchange ex, Map<String, String> form, String tenant, AppRegistration client) throws IOException {
@@ -168,8 +181,14 @@ final class TokenEndpoint {
             return;
         }
         TenantSettings settings = sim.settings(tenant);
+        boolean rotate = sim.urls().generic(tenant);
         Instant now = sim.now();
         synchronized (rt) {
+            if (rt.used) {
+                // Rotation: a generic tenant's refresh token is spent once exchanged (docs/ehr/smart-app-launch.md, app-launch).
+                replies.tokenError(ex, 400, "invalid_grant", CernerErrors.INVALID_REFRESH_TOKEN, client.clientId(), tenant);
+                return;
+            }
             if (settings.refreshThrottleSeconds > 0 && rt.lastRefresh != null
                     && rt.lastRefresh.plusSeconds(settings.refreshThrottleSeconds).isAfter(now)) {
                 // Cerner documents throttling of refreshes more often than once a minute (§2.8), not its answer:
@@ -180,6 +199,7 @@ final class TokenEndpoint {
                 return;
             }
             rt.lastRefresh = now;
+            rt.used = rotate;
         }
         rt.refreshes.incrementAndGet();
         Set<String> scopes = new LinkedHashSet<>(Arrays.asList(rt.scope.split(" ")));
@@ -188,8 +208,17 @@ final class TokenEndpoint {
         body.put("scope", rt.scope);
         body.put("token_type", "Bearer");
         body.put("expires_in", settings.accessTokenLifetimeSeconds);
-        // No new refresh_token: the client keeps the original (§2.8, §7).
-        replies.tokenSuccess(ex, body);
+        if (rotate) {
+            State.RefreshToken next = issuer.refreshToken(tenant, client.clientId(), rt.scope, rt.patientId, rt.encounterId, rt.username,
+                    rt.sessionId, rt.online);
+            synchronized (next) {
+                // The throttle window runs on along the chain of rotated tokens.
+                next.lastRefresh = now;
+            }
+            body.put("refresh_token", next.value);
+        }
+        // Cerner: no new refresh_token, the client keeps the original (§2.8, §7).
+        replies.tokenSuccess(ex, tenant, body);
     }
 
     private void clientCredentials(Exchange ex, Map<String, String> form, String tenant, AppRegistration client) throws IOException {
@@ -214,7 +243,7 @@ final class TokenEndpoint {
         body.put("scope", String.join(" ", granted));
         body.put("token_type", "Bearer");
         body.put("expires_in", sim.settings(tenant).accessTokenLifetimeSeconds);
-        replies.tokenSuccess(ex, body);
+        replies.tokenSuccess(ex, tenant, body);
     }
 
     /** RFC 7009 revocation: client authentication as at the token endpoint; 200 whether the token was known or not. */
@@ -247,7 +276,7 @@ final class TokenEndpoint {
                 state.accessTokens.remove(token);
             }
         }
-        OAuthReplies.tokenHeaders(ex);
+        replies.tokenHeaders(ex, tenant);
         ex.empty(200);
     }
 }

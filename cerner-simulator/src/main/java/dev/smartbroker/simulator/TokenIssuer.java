@@ -15,7 +15,10 @@ import java.util.UUID;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 
-/** Mints what the authorization server hands out: access tokens, id_tokens, refresh tokens, and the granted scopes. */
+/**
+ * Mints what the authorization server hands out: access tokens, id_tokens, refresh tokens, and the granted scopes.
+ * All are opaque to clients; a Cerner tenant's look like Cerner's (§2.6, §2.8), a generic tenant's are random strings.
+ */
 final class TokenIssuer {
 
     private final CernerSimulator sim;
@@ -48,7 +51,7 @@ final class TokenIssuer {
 
     /** A new access token of this tenant and client, remembered until it expires. */
     String accessToken(String tenant, String clientId, Set<String> scopes, String patient, String encounter, String username) {
-        String value = opaqueJwe();
+        String value = sim.urls().generic(tenant) ? randomId(32) : opaqueJwe();
         Instant now = sim.now();
         state.accessTokens.put(value, new State.AccessToken(value, tenant, clientId, Set.copyOf(scopes), patient, encounter, username,
                 now.plusSeconds(sim.settings(tenant).accessTokenLifetimeSeconds)));
@@ -56,35 +59,45 @@ final class TokenIssuer {
         return value;
     }
 
-    /** Cerner's id_token (§2.7): RS256, absolute fhirUser and profile, the oidc/idsps issuer, 600 s. */
+    /**
+     * The id_token, RS256, 600 s. Cerner's (§2.7): absolute fhirUser and the legacy profile claim, the oidc/idsps
+     * issuer, the kid of the current {@code /jwk} key. A generic tenant's (docs/ehr/smart-app-launch.md,
+     * scopes-and-launch-context): relative fhirUser, no profile claim, the FHIR base as issuer, no kid.
+     */
     String idToken(String tenant, String clientId, SimulatorConfig.User user, String nonce, boolean unknownKid) {
         Instant now = sim.now();
-        String fhirUser = sim.fhirBase(tenant) + "/Practitioner/" + user.practitionerId();
+        boolean generic = sim.urls().generic(tenant);
+        String practitioner = "Practitioner/" + user.practitionerId();
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
                 .subject(user.username())
                 .audience(clientId)
-                .claim("profile", fhirUser)
-                .claim("fhirUser", fhirUser)
                 .issuer(sim.oidcIssuer(tenant))
                 .expirationTime(Date.from(now.plusSeconds(600)))
                 .issueTime(Date.from(now));
+        if (generic) {
+            claims.claim("fhirUser", practitioner);
+        } else {
+            String fhirUser = sim.fhirBase(tenant) + "/" + practitioner;
+            claims.claim("profile", fhirUser).claim("fhirUser", fhirUser);
+        }
         if (sim.settings(tenant).idTokenName) {
             claims.claim("name", user.displayName()).claim("email", user.email());
         }
         if (nonce != null) {
             claims.claim("nonce", nonce);
         }
-        return sim.signingKeys().sign(claims.build(), unknownKid);
+        return generic ? sim.signingKeys().signForTenant(tenant, claims.build(), unknownKid)
+                : sim.signingKeys().sign(claims.build(), unknownKid);
     }
 
-    /** A refresh token, remembered and listed in issuedTokens. */
-    String refreshToken(String tenant, String clientId, String scope, String patientId, String encounterId, String username,
-                        String sessionId, boolean online) {
-        String value = cernerRefreshToken(online);
-        state.refreshTokens.put(value, new State.RefreshToken(value, tenant, clientId, scope, patientId, encounterId, username,
-                sessionId, online));
+    /** A refresh token (Cerner's Base64 JSON form, or an opaque string for a generic tenant), remembered and listed in issuedTokens. */
+    State.RefreshToken refreshToken(String tenant, String clientId, String scope, String patientId, String encounterId, String username,
+                                    String sessionId, boolean online) {
+        String value = sim.urls().generic(tenant) ? randomId(32) : cernerRefreshToken(online);
+        State.RefreshToken rt = new State.RefreshToken(value, tenant, clientId, scope, patientId, encounterId, username, sessionId, online);
+        state.refreshTokens.put(value, rt);
         sim.issued(new IssuedToken(tenant, clientId, "refresh", value, sim.now()));
-        return value;
+        return rt;
     }
 
     /**
