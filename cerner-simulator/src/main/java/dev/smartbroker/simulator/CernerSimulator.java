@@ -2,6 +2,7 @@ package dev.smartbroker.simulator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -58,6 +59,8 @@ public final class CernerSimulator implements AutoCloseable {
     private final ClientKeys clientKeys;
     private final List<IssuedToken> issued = new ArrayList<>();
     private final HttpServer server;
+    /** In front of the server when idle connections are to be dropped; null otherwise. */
+    private final IdleConnectionForwarder forwarder;
     private final ExecutorService executor;
     private final ScheduledExecutorService janitor;
     private final Urls urls;
@@ -82,8 +85,22 @@ public final class CernerSimulator implements AutoCloseable {
             state.apps.put(app.clientId(), app);
         }
         // Bind first: discovery documents and the CapabilityStatement name the real port.
-        this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 512);
-        this.urls = new Urls("http://" + advertisedHost(config.host()) + ":" + server.getAddress().getPort(), state.tenants);
+        if (config.idleConnectionTimeoutMillis() > 0) {
+            // The server on a loopback port of its own, behind a forwarder that drops idle client connections.
+            this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
+            try {
+                this.forwarder = new IdleConnectionForwarder(config.host(), config.port(), server.getAddress(),
+                        config.idleConnectionTimeoutMillis());
+            } catch (IOException | RuntimeException e) {
+                server.stop(0);
+                throw e;
+            }
+        } else {
+            this.server = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 512);
+            this.forwarder = null;
+        }
+        int port = forwarder == null ? server.getAddress().getPort() : forwarder.port();
+        this.urls = new Urls("http://" + advertisedHost(config.host()) + ":" + port, state.tenants);
         Router router;
         try {
             // HAPI's context is costly: one per simulator, and every static resource is serialised here, once.
@@ -94,11 +111,14 @@ public final class CernerSimulator implements AutoCloseable {
             TokenIssuer issuer = new TokenIssuer(this, state, random);
             ClientAuthentication clients = new ClientAuthentication(this, state, replies);
             Discovery discovery = new Discovery(this, urls, fhir, state.tenants.keySet());
-            router = new Router(this, state, new Router.Handlers(new AuthorizeEndpoint(this, state, replies, issuer),
+            router = new Router(this, state, forwarder, new Router.Handlers(new AuthorizeEndpoint(this, state, replies, issuer),
                     new TokenEndpoint(this, state, replies, clients, issuer), new FhirServer(this, state, discovery), discovery,
                     new LauncherPage(this, state), testApp, new AdminApi(this, state)));
         } catch (RuntimeException e) {
             server.stop(0);
+            if (forwarder != null) {
+                forwarder.close();
+            }
             throw e;
         }
         this.executor = Executors.newFixedThreadPool(THREADS, r -> {
@@ -307,8 +327,19 @@ public final class CernerSimulator implements AutoCloseable {
         return id;
     }
 
+    /**
+     * How many client connections the simulator closed for being idle longer than
+     * {@link SimulatorConfig#withIdleConnectionTimeoutMillis}; always 0 when that is off.
+     */
+    public long idleConnectionsClosed() {
+        return forwarder == null ? 0 : forwarder.idleClosed();
+    }
+
     @Override
     public void close() {
+        if (forwarder != null) {
+            forwarder.close();
+        }
         server.stop(0);
         janitor.shutdownNow();
         executor.shutdownNow();

@@ -1,6 +1,7 @@
 package dev.smartbroker.simulator;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
@@ -33,18 +34,23 @@ final class Router {
 
     private final CernerSimulator sim;
     private final State state;
+    private final IdleConnectionForwarder forwarder;
     private final Handlers h;
 
-    Router(CernerSimulator sim, State state, Handlers handlers) {
+    /** @param forwarder the idle-connection forwarder in front of the server, or null */
+    Router(CernerSimulator sim, State state, IdleConnectionForwarder forwarder, Handlers handlers) {
         this.sim = sim;
         this.state = state;
+        this.forwarder = forwarder;
         this.h = handlers;
     }
 
     void handle(HttpExchange http) {
         // Logged with its arrival time: a slow answer must not look like a later request.
         Instant arrived = sim.now();
-        Exchange ex = new Exchange(http);
+        // Behind the forwarder every connection comes from loopback: the client is the one the forwarder accepted.
+        InetAddress client = forwarder == null ? http.getRemoteAddress().getAddress() : forwarder.clientOf(http.getRemoteAddress().getPort());
+        Exchange ex = new Exchange(http, client);
         String path = ex.path();
         boolean admin = path.equals("/admin") || path.startsWith("/admin/");
         if (!admin) {

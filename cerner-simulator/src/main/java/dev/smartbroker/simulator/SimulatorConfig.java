@@ -95,7 +95,8 @@ public final class SimulatorConfig {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Document(String host, Integer port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
+    record Document(String host, Integer port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps,
+                    Long idleConnectionTimeoutMillis) {
     }
 
     /** Shared, configured once, thread-safe: Instants are written as ISO-8601 strings. */
@@ -109,12 +110,18 @@ public final class SimulatorConfig {
     private final List<User> users;
     private final List<AppRegistration> apps;
     private final Clock clock;
+    private final long idleConnectionTimeoutMillis;
 
-    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
-        this(host, port, tenants, users, apps, Clock.systemUTC());
+    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps,
+                            long idleConnectionTimeoutMillis) {
+        this(host, port, tenants, users, apps, Clock.systemUTC(), idleConnectionTimeoutMillis);
     }
 
-    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps, Clock clock) {
+    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps, Clock clock,
+                            long idleConnectionTimeoutMillis) {
+        if (idleConnectionTimeoutMillis < 0) {
+            throw new IllegalArgumentException("idleConnectionTimeoutMillis must be 0 (off) or more: " + idleConnectionTimeoutMillis);
+        }
         if (tenants.isEmpty()) {
             throw new IllegalArgumentException("At least one tenant is needed");
         }
@@ -127,6 +134,7 @@ public final class SimulatorConfig {
         this.users = List.copyOf(users);
         this.apps = List.copyOf(apps);
         this.clock = clock == null ? Clock.systemUTC() : clock;
+        this.idleConnectionTimeoutMillis = idleConnectionTimeoutMillis;
     }
 
     private static void unique(List<String> values, String what) {
@@ -143,7 +151,8 @@ public final class SimulatorConfig {
         try (InputStream in = SimulatorConfig.class.getResourceAsStream("/simulator-defaults.json")) {
             Document doc = JSON.readValue(in, Document.class);
             return new SimulatorConfig(doc.host() == null ? "127.0.0.1" : doc.host(), doc.port() == null ? 8088 : doc.port(),
-                    orEmpty(doc.tenants()), orEmpty(doc.users()), orEmpty(doc.apps()));
+                    orEmpty(doc.tenants()), orEmpty(doc.users()), orEmpty(doc.apps()),
+                    doc.idleConnectionTimeoutMillis() == null ? 0 : doc.idleConnectionTimeoutMillis());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -156,7 +165,8 @@ public final class SimulatorConfig {
             SimulatorConfig d = defaults();
             return new SimulatorConfig(doc.host() != null ? doc.host() : d.host, doc.port() != null ? doc.port() : d.port,
                     doc.tenants() != null ? doc.tenants() : d.tenants, doc.users() != null ? doc.users() : d.users,
-                    doc.apps() != null ? doc.apps() : d.apps);
+                    doc.apps() != null ? doc.apps() : d.apps,
+                    doc.idleConnectionTimeoutMillis() != null ? doc.idleConnectionTimeoutMillis() : d.idleConnectionTimeoutMillis);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read simulator config " + file, e);
         }
@@ -167,23 +177,23 @@ public final class SimulatorConfig {
     }
 
     public SimulatorConfig withPort(int value) {
-        return new SimulatorConfig(host, value, tenants, users, apps, clock);
+        return new SimulatorConfig(host, value, tenants, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withHost(String value) {
-        return new SimulatorConfig(value, port, tenants, users, apps, clock);
+        return new SimulatorConfig(value, port, tenants, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withTenants(List<Tenant> value) {
-        return new SimulatorConfig(host, port, value, users, apps, clock);
+        return new SimulatorConfig(host, port, value, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withUsers(List<User> value) {
-        return new SimulatorConfig(host, port, tenants, value, apps, clock);
+        return new SimulatorConfig(host, port, tenants, value, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withApps(List<AppRegistration> value) {
-        return new SimulatorConfig(host, port, tenants, users, value, clock);
+        return new SimulatorConfig(host, port, tenants, users, value, clock, idleConnectionTimeoutMillis);
     }
 
     /** Adds a tenant at the end, or replaces the one with the same id where it stands. */
@@ -200,7 +210,7 @@ public final class SimulatorConfig {
         } else {
             more.set(at, tenant);
         }
-        return new SimulatorConfig(host, port, more, users, apps, clock);
+        return new SimulatorConfig(host, port, more, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     /** Adds an app, replacing one with the same client id. */
@@ -208,7 +218,7 @@ public final class SimulatorConfig {
         List<AppRegistration> more = new ArrayList<>(apps);
         more.removeIf(a -> a.clientId().equals(app.clientId()));
         more.add(app);
-        return new SimulatorConfig(host, port, tenants, users, more, clock);
+        return new SimulatorConfig(host, port, tenants, users, more, clock, idleConnectionTimeoutMillis);
     }
 
     /**
@@ -216,7 +226,17 @@ public final class SimulatorConfig {
      * ({@link CernerSimulator#clock()}); a fixed clock makes every timestamp the simulator produces predictable.
      */
     public SimulatorConfig withClock(Clock value) {
-        return new SimulatorConfig(host, port, tenants, users, apps, value);
+        return new SimulatorConfig(host, port, tenants, users, apps, value, idleConnectionTimeoutMillis);
+    }
+
+    /**
+     * Makes the simulator close client connections idle for longer than this many milliseconds, silently (FIN, no
+     * {@code Connection: close}), as a server or load balancer with a short keep-alive timeout does; 0 (the default)
+     * leaves idle connections to the JDK server. A connection waiting for an answer is never cut. Real time, not the
+     * simulator's clock.
+     */
+    public SimulatorConfig withIdleConnectionTimeoutMillis(long value) {
+        return new SimulatorConfig(host, port, tenants, users, apps, clock, value);
     }
 
     public String host() {
@@ -241,5 +261,10 @@ public final class SimulatorConfig {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** 0: off; otherwise see {@link #withIdleConnectionTimeoutMillis(long)}. */
+    public long idleConnectionTimeoutMillis() {
+        return idleConnectionTimeoutMillis;
     }
 }
