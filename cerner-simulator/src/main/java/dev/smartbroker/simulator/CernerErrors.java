@@ -1,13 +1,16 @@
 package dev.smartbroker.simulator;
 
+import java.io.IOException;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 /**
  * Cerner's error shapes: an OAuth2 {@code error} plus {@code error_uri} pointing at a page named by a URN
- * (cerner-smart-facts §2.3, §7). URNs seen in the wild are used where known (marked "seen"); the others are
+ * (docs/ehr/cerner.md §2.3, §7). URNs seen in the wild are used where known (marked "seen"); the others are
  * made up in the same form and are UNCONFIRMED.
  */
 final class CernerErrors {
@@ -20,7 +23,7 @@ final class CernerErrors {
     static final String ACCESS_DENIED = PREFIX + "oauth2:grant:access-denied";
     /** Seen: Google group RnQ3xMboX0k (patient/ scopes without a patient). */
     static final String MISSING_PATIENT = PREFIX + "oauth2:grant:missing-patient";
-    /** UNCONFIRMED (cerner-smart-facts §8.7): the URN for a missing or wrong aud. */
+    /** UNCONFIRMED (docs/ehr/cerner.md §8.7): the URN for a missing or wrong aud. */
     static final String INVALID_AUDIENCE = PREFIX + "oauth2:grant:invalid-audience";
     static final String INVALID_CODE_CHALLENGE = PREFIX + "oauth2:grant:invalid-code-challenge";
     static final String UNSUPPORTED_RESPONSE_TYPE = PREFIX + "oauth2:grant:unsupported-response-type";
@@ -85,5 +88,31 @@ final class CernerErrors {
 
     static String explain(String urn) {
         return EXPLANATIONS.getOrDefault(urn, "No further explanation is available for this error.");
+    }
+
+    /**
+     * The page error_uri links to, {@code /errors/{urn}/instances/{id}}: what the URN means (Cerner shows it as "more
+     * information", §2.3). {@code segments} is the request path split at slashes.
+     */
+    static void page(Exchange ex, String[] segments) throws IOException {
+        if (segments.length != 4 || !segments[2].equals("instances")) {
+            ex.html(404, Html.page("Not found", "<h1>Not found</h1>"));
+            return;
+        }
+        String urn = URLDecoder.decode(segments[1], StandardCharsets.UTF_8);
+        Map<String, String> q = ex.queryParams();
+        ex.tenant = q.get("tenant");
+        StringBuilder html = new StringBuilder("<h1>Authorization error</h1>")
+                .append("<p id=\"explanation\">").append(Html.esc(explain(urn))).append("</p>")
+                .append("<table><tr><th>Error</th><td><code id=\"urn\">").append(Html.esc(urn)).append("</code></td></tr>")
+                .append("<tr><th>Instance</th><td><code id=\"instance\">").append(Html.esc(segments[3])).append("</code></td></tr>");
+        for (String key : List.of("client", "tenant", "persona")) {
+            if (q.get(key) != null) {
+                html.append("<tr><th>").append(key).append("</th><td><code id=\"").append(key).append("\">")
+                        .append(Html.esc(q.get(key))).append("</code></td></tr>");
+            }
+        }
+        html.append("</table>");
+        ex.html(200, Html.page("Authorization error", html.toString()));
     }
 }

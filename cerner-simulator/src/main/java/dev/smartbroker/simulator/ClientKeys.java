@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.text.ParseException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Apps' JWKS, fetched from their registered URL and cached no longer than the response's Cache-Control allows
- * (HL7 client-confidential-asymmetric, cerner-smart-facts §4): {@code max-age} is honoured, {@code no-store} and
+ * (HL7 client-confidential-asymmetric, docs/ehr/cerner.md §4): {@code max-age} is honoured, {@code no-store} and
  * {@code no-cache} mean no caching, no header means {@value #DEFAULT_MAX_AGE_SECONDS} s. Cerner's own policy is
  * UNCONFIRMED (§3.1), so this is the HL7 rule. A kid missing from a cached set causes one refetch. Concurrent
  * requests for one URL share a fetch. Every fetch is recorded in {@link RequestLog#outbound()}.
@@ -44,15 +45,17 @@ final class ClientKeys {
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final RequestLog log;
+    private final Clock clock;
 
-    ClientKeys(RequestLog log) {
+    ClientKeys(RequestLog log, Clock clock) {
         this.log = log;
+        this.clock = clock;
     }
 
     /** The key with {@code kid} in the app's JWKS, or null. */
     JWK key(String url, String kid) {
         Entry seen = cache.get(url);
-        boolean seenFresh = seen != null && seen.fresh(Instant.now());
+        boolean seenFresh = seen != null && seen.fresh(clock.instant());
         if (seenFresh) {
             JWK key = seen.set().getKeyByKeyId(kid);
             if (key != null) {
@@ -61,7 +64,7 @@ final class ClientKeys {
         }
         synchronized (locks.computeIfAbsent(url, u -> new Object())) {
             Entry now = cache.get(url);
-            if (now != null && now != seen && now.fresh(Instant.now())) {
+            if (now != null && now != seen && now.fresh(clock.instant())) {
                 // Another request fetched while this one waited: its set may have the kid.
                 JWK key = now.set().getKeyByKeyId(kid);
                 if (key != null) {
@@ -87,7 +90,7 @@ final class ClientKeys {
             JWKSet set = JWKSet.parse(response.body());
             maxAge = maxAge(response.headers().firstValue("Cache-Control").orElse(null));
             if (maxAge > 0) {
-                cache.put(url, new Entry(set, Instant.now().plusSeconds(maxAge)));
+                cache.put(url, new Entry(set, clock.instant().plusSeconds(maxAge)));
             } else {
                 cache.remove(url);
             }
@@ -99,7 +102,7 @@ final class ClientKeys {
             Thread.currentThread().interrupt();
             return null;
         } finally {
-            log.addOutbound(new OutboundFetch(Instant.now(), url, status, maxAge, reason));
+            log.addOutbound(new OutboundFetch(clock.instant(), url, status, maxAge, reason));
         }
     }
 

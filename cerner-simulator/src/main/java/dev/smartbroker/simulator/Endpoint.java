@@ -6,13 +6,13 @@ public enum Endpoint {
     DISCOVERY,
     /** {fhirBase}/metadata */
     METADATA,
-    /** {oidc issuer}.well-known/openid-configuration */
+    /** {oidc issuer}.well-known/openid-configuration (a generic tenant: {fhirBase}/.well-known/openid-configuration) */
     OIDC_CONFIGURATION,
     /** The authorize endpoint, and the login and consent forms posted under it. */
     AUTHORIZE,
     TOKEN,
     REVOKE,
-    /** {base}/jwk */
+    /** {base}/jwk (a generic tenant: {base}/smart/{tenant}/auth/jwks) */
     JWKS,
     /** FHIR reads and searches under {fhirBase}. */
     FHIR,

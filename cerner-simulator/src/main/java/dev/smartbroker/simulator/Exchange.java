@@ -3,6 +3,7 @@ package dev.smartbroker.simulator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -26,8 +27,12 @@ final class Exchange {
     String grantType;
     String clientId;
 
-    Exchange(HttpExchange http) {
+    /** The address of the client that sent the request (null if unknown: it then counts as not loopback). */
+    private final InetAddress client;
+
+    Exchange(HttpExchange http, InetAddress client) {
         this.http = http;
+        this.client = client;
         this.query = parse(http.getRequestURI().getRawQuery());
     }
 
@@ -96,11 +101,11 @@ final class Exchange {
     }
 
     boolean fromLoopback() {
-        return isLoopback(http.getRemoteAddress().getAddress());
+        return isLoopback(client);
     }
 
     /** The admin API's gate: 127.0.0.0/8 and ::1 only. */
-    static boolean isLoopback(java.net.InetAddress remote) {
+    static boolean isLoopback(InetAddress remote) {
         return remote != null && remote.isLoopbackAddress();
     }
 

@@ -36,7 +36,7 @@ import org.hl7.fhir.r4.model.Resource;
 import org.hl7.fhir.r4.model.StringType;
 
 /**
- * The synthetic chart: the sandbox's SMART family (cerner-smart-facts §6), their encounters and a few
+ * The synthetic chart: the sandbox's SMART family (docs/ehr/cerner.md §6), their encounters and a few
  * observations, and the clinicians' Practitioner resources, built with HAPI R4 structures in Cerner's style
  * (§7: {@code CI-} element ids, a tenant-local codeSet coding marked {@code userSelected} beside the standard
  * coding, {@code rank} as a string). Serialised once per tenant at start, so reads are map lookups.

@@ -3,8 +3,6 @@ package dev.smartbroker.simulator;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,18 +12,11 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import ca.uhn.fhir.context.FhirContext;
-import org.hl7.fhir.r4.model.CapabilityStatement;
-import org.hl7.fhir.r4.model.CodeableConcept;
-import org.hl7.fhir.r4.model.Coding;
-import org.hl7.fhir.r4.model.Enumerations;
-import org.hl7.fhir.r4.model.Extension;
-import org.hl7.fhir.r4.model.UriType;
-
 /**
  * The tenant's FHIR R4 API: discovery and the CapabilityStatement without authentication; reads and searches with
  * a bearer token of this tenant and a matching scope, answering Cerner's 401/403/400/404/406 shapes
- * (cerner-smart-facts §3.3, §5, §7).
+ * (docs/ehr/cerner.md §3.3, §5, §7). A generic tenant's FHIR base serves the same chart and rules, plus its OIDC
+ * configuration (its FHIR base is its id_token issuer).
  */
 final class FhirServer {
 
@@ -34,46 +25,46 @@ final class FhirServer {
     private static final Set<String> PATIENT_SEARCH = Set.of("_id", "identifier", "name", "family", "given", "birthdate", "gender");
     private static final Pattern SCOPE = Pattern.compile("^(user|patient|system)/([A-Za-z]+)\\.([a-z]+)$");
     private static final Pattern V2_RIGHTS = Pattern.compile("c?r?u?d?s?");
-    private static final List<String> SCOPE_TYPES = List.of("Account", "AllergyIntolerance", "Appointment", "Condition",
-            "DocumentReference", "Encounter", "Immunization", "MedicationRequest", "Observation", "Patient", "Practitioner",
-            "Procedure", "Slot");
 
     private final CernerSimulator sim;
     private final State state;
-    /** CapabilityStatements serialised once per tenant: /metadata is a map lookup. */
-    private final Map<String, String> metadata = new HashMap<>();
+    private final Discovery discovery;
 
-    FhirServer(CernerSimulator sim, State state, FhirContext fhir) {
+    FhirServer(CernerSimulator sim, State state, Discovery discovery) {
         this.sim = sim;
         this.state = state;
-        for (String tenant : state.tenants.keySet()) {
-            metadata.put(tenant, fhir.newJsonParser().encodeResourceToString(capabilityStatement(tenant)));
-        }
+        this.discovery = discovery;
     }
 
     void handle(Exchange ex, String tenant, String rest) throws IOException {
         cors(ex);
+        boolean oidc = rest.equals(".well-known/openid-configuration") && sim.urls().generic(tenant);
         ex.endpoint = rest.equals(".well-known/smart-configuration") ? Endpoint.DISCOVERY
-                : rest.equals("metadata") ? Endpoint.METADATA : Endpoint.FHIR;
+                : rest.equals("metadata") ? Endpoint.METADATA : oidc ? Endpoint.OIDC_CONFIGURATION : Endpoint.FHIR;
         String accept = ex.header("Accept");
         if (accept != null && !acceptsJson(accept)) {
             // Cerner answers XML (or any non-JSON) Accept with 406 and no body (§3.3).
             ex.empty(406);
             return;
         }
-        if (sim.applyFault(ex, tenant)) {
+        if (sim.injector().applyFault(ex, tenant)) {
             return;
         }
         if (ex.endpoint == Endpoint.DISCOVERY) {
             if (sim.settings(tenant).serveWellKnown) {
-                ex.json(200, smartConfiguration(tenant));
+                ex.json(200, discovery.smartConfiguration(tenant));
             } else {
                 ex.json(404, Map.of("error", "not_found"));
             }
             return;
         }
         if (ex.endpoint == Endpoint.METADATA) {
-            ex.fhir(200, metadata.get(tenant));
+            ex.fhir(200, discovery.metadata(tenant));
+            return;
+        }
+        if (oidc) {
+            // A generic tenant's id_token issuer is its FHIR base: OIDC discovery lives below it.
+            ex.json(200, discovery.oidcConfiguration(tenant));
             return;
         }
         if (!ex.method().equals("GET")) {
@@ -81,7 +72,7 @@ final class FhirServer {
             return;
         }
         State.AccessToken token = bearer(ex);
-        if (token == null || token.expires().isBefore(Instant.now())) {
+        if (token == null || token.expires().isBefore(sim.now())) {
             unauthorized(ex, "invalid_token", null);
             return;
         }
@@ -240,7 +231,7 @@ final class FhirServer {
      * (§8.7); a tenant mismatch says so in error_description and the OperationOutcome.
      */
     private void unauthorized(Exchange ex, String error, String description) throws IOException {
-        String challenge = "Bearer realm=\"" + sim.fhirHost() + "\", error=\"" + error + "\""
+        String challenge = "Bearer realm=\"" + sim.urls().fhirHost() + "\", error=\"" + error + "\""
                 + (description == null ? "" : ", error_description=\"" + description + "\"");
         ex.addHeader("WWW-Authenticate", challenge);
         outcome(ex, 401, "login", description == null ? challenge : description);
@@ -251,7 +242,7 @@ final class FhirServer {
         Map<String, Object> issue = new LinkedHashMap<>();
         issue.put("severity", "error");
         issue.put("code", "forbidden");
-        issue.put("diagnostics", "Bearer realm=\"" + sim.fhirHost() + "\", error=\"insufficient_scope\"");
+        issue.put("diagnostics", "Bearer realm=\"" + sim.urls().fhirHost() + "\", error=\"insufficient_scope\"");
         issue.put("expression", List.of("http.Authorization"));
         ex.fhir(403, Exchange.toJson(Map.of("resourceType", "OperationOutcome", "issue", List.of(issue))));
     }
@@ -274,78 +265,5 @@ final class FhirServer {
     static boolean acceptsJson(String accept) {
         String a = accept.toLowerCase(Locale.ROOT);
         return a.isBlank() || a.contains("json") || a.contains("*/*") || a.contains("application/*");
-    }
-
-    // ---------------------------------------------------------------- discovery documents
-
-    /** The newer live shape of Cerner's smart-configuration (§1.3), pointing at this simulator. */
-    Map<String, Object> smartConfiguration(String tenant) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        String as = sim.baseUrl() + "/tenants/" + tenant;
-        doc.put("issuer", as);
-        doc.put("authorization_endpoint", sim.authorizationEndpoint(tenant));
-        doc.put("token_endpoint", sim.tokenEndpoint(tenant));
-        doc.put("revocation_endpoint", sim.revocationEndpoint(tenant));
-        doc.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "private_key_jwt"));
-        doc.put("token_endpoint_auth_signing_alg_values_supported", List.of("RS384", "ES384"));
-        doc.put("jwks_uri", sim.baseUrl() + "/jwk");
-        doc.put("grant_types_supported", List.of("authorization_code", "client_credentials"));
-        doc.put("scopes_supported", scopesSupported());
-        doc.put("response_types_supported", List.of("code"));
-        doc.put("management_endpoint", as + "/personas/provider/my-authorizations");
-        doc.put("introspection_endpoint", sim.baseUrl() + "/tokeninfo");
-        doc.put("capabilities", List.of("authorize-post", "launch-ehr", "launch-standalone", "client-public",
-                "client-confidential-asymmetric", "client-confidential-symmetric", "sso-openid-connect", "context-banner",
-                "context-style", "context-ehr-patient", "context-ehr-encounter", "permission-patient", "permission-user",
-                "permission-offline", "permission-online", "permission-v1", "permission-v2", "health-cards"));
-        if (sim.settings(tenant).advertisePkce) {
-            doc.put("code_challenge_methods_supported", List.of("S256"));
-        }
-        return doc;
-    }
-
-    /** v1 .read/.write and v2 combined forms, as Cerner lists them (§1.3); no launch/patient for the provider persona. */
-    private static List<String> scopesSupported() {
-        List<String> scopes = new ArrayList<>(List.of("launch", "profile", "fhirUser", "openid", "online_access", "offline_access"));
-        for (String context : List.of("user", "patient", "system")) {
-            for (String type : SCOPE_TYPES) {
-                scopes.add(context + "/" + type + ".read");
-                scopes.add(context + "/" + type + ".write");
-                scopes.add(context + "/" + type + ".rs");
-                scopes.add(context + "/" + type + ".crus");
-            }
-        }
-        return scopes;
-    }
-
-    /** The CapabilityStatement with the oauth-uris extension (§1.4), built with HAPI once per tenant. */
-    private CapabilityStatement capabilityStatement(String tenant) {
-        CapabilityStatement cs = new CapabilityStatement();
-        cs.setStatus(Enumerations.PublicationStatus.ACTIVE);
-        cs.setDate(Date.from(Instant.parse("2026-11-01T00:00:00Z")));
-        cs.setKind(CapabilityStatement.CapabilityStatementKind.INSTANCE);
-        cs.setFhirVersion(Enumerations.FHIRVersion._4_0_1);
-        cs.addFormat("json");
-        cs.getSoftware().setName("Cerner simulator");
-        cs.getImplementation().setDescription("Cerner Millennium (simulated)").setUrl(sim.fhirBase(tenant));
-        CapabilityStatement.CapabilityStatementRestComponent rest = cs.addRest();
-        rest.setMode(CapabilityStatement.RestfulCapabilityMode.SERVER);
-        CapabilityStatement.CapabilityStatementRestSecurityComponent security = rest.getSecurity();
-        Extension uris = security.addExtension().setUrl("http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
-        uris.addExtension("token", new UriType(sim.tokenEndpoint(tenant)));
-        uris.addExtension("revoke", new UriType(sim.revocationEndpoint(tenant)));
-        uris.addExtension("authorize", new UriType(sim.authorizationEndpoint(tenant)));
-        uris.addExtension("manage", new UriType(sim.baseUrl() + "/tenants/" + tenant + "/personas/provider/my-authorizations"));
-        uris.addExtension("introspect", new UriType(sim.baseUrl() + "/tokeninfo"));
-        security.setCors(true);
-        security.addService(new CodeableConcept(new Coding("http://terminology.hl7.org/CodeSystem/restful-security-service",
-                "SMART-on-FHIR", null)).setText("OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org/)."));
-        security.setDescription("OAuth2 plus SMART extensions");
-        for (String type : List.of("Encounter", "Observation", "Patient", "Practitioner")) {
-            CapabilityStatement.CapabilityStatementRestResourceComponent r = rest.addResource().setType(type);
-            r.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.READ);
-            r.addInteraction().setCode(CapabilityStatement.TypeRestfulInteraction.SEARCHTYPE);
-        }
-        return cs;
     }
 }

@@ -11,7 +11,8 @@ import java.util.Map;
  * A PowerChart-like patient list: pick a tenant, a patient (with the open encounter) and a registered app with a
  * SMART Launch URI, launch. The launch opens the app's Launch URI with {@code iss} and an opaque {@code launch}
  * in the same window: a 303, no pop-up, no JavaScript, because PowerChart's embedded browser shares no cookies
- * with pop-ups (cerner-smart-facts §2.1). A launch "from the organizer" carries no patient.
+ * with pop-ups (docs/ehr/cerner.md §2.1). A launch "from the organizer" carries no patient. Generic tenants launch the
+ * same way, with their own FHIR base as {@code iss}; backend-services-only tenants are left out.
  */
 final class LauncherPage {
 
@@ -25,11 +26,11 @@ final class LauncherPage {
 
     void handle(Exchange ex, String action) throws IOException {
         if (action.equals("end-session") && ex.method().equals("POST")) {
-            String id = ex.cookie(AuthorizationServer.SESSION_COOKIE);
+            String id = ex.cookie(AuthorizeEndpoint.SESSION_COOKIE);
             if (id != null) {
                 state.sessions.remove(id);
             }
-            ex.addHeader("Set-Cookie", AuthorizationServer.SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+            ex.addHeader("Set-Cookie", AuthorizeEndpoint.SESSION_COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
             ex.redirect(303, "/launcher");
             return;
         }
@@ -51,7 +52,7 @@ final class LauncherPage {
         AppRegistration app = f.get("app") == null ? null : state.apps.get(f.get("app"));
         String patientId = f.get("patient") == null || f.get("patient").isEmpty() ? null : f.get("patient");
         FhirData.SyntheticPatient patient = patientId == null ? null : FhirData.patient(patientId);
-        if (tenant == null || !state.tenants.containsKey(tenant) || app == null || app.launchUri() == null
+        if (!launchable(tenant) || app == null || app.launchUri() == null
                 || (patientId != null && patient == null)) {
             page(ex, tenant, "Choose a tenant, a patient and an application with a SMART Launch URI.", 400);
             return;
@@ -61,18 +62,28 @@ final class LauncherPage {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("iss", sim.fhirBase(tenant));
         params.put("launch", launch);
-        ex.redirect(303, AuthorizationServer.withQuery(app.launchUri(), params));
+        ex.redirect(303, OAuthReplies.withQuery(app.launchUri(), params));
+    }
+
+    /** A configured tenant apps can be launched from: any but a backend-services-only one. */
+    private boolean launchable(String tenant) {
+        return tenant != null && state.tenants.containsKey(tenant) && !sim.backendOnly(tenant);
     }
 
     private void page(Exchange ex, String requestedTenant, String error, int status) throws IOException {
-        String tenant = requestedTenant != null && state.tenants.containsKey(requestedTenant) ? requestedTenant
-                : state.tenants.keySet().iterator().next();
+        List<SimulatorConfig.Tenant> tenants = state.tenants.values().stream().filter(t -> launchable(t.id())).toList();
+        if (tenants.isEmpty()) {
+            ex.html(status == 200 ? 404 : status, Html.page("PowerChart (simulated)",
+                    "<h1>Patient list</h1><p class=\"muted\" id=\"no-tenants\">No tenant here launches apps.</p>"));
+            return;
+        }
+        String tenant = launchable(requestedTenant) ? requestedTenant : tenants.get(0).id();
         StringBuilder html = new StringBuilder("<h1>Patient list</h1>");
         if (error != null) {
             html.append("<p class=\"error\" id=\"error\">").append(Html.esc(error)).append("</p>");
         }
         html.append("<p>Tenant: ");
-        for (SimulatorConfig.Tenant t : state.tenants.values()) {
+        for (SimulatorConfig.Tenant t : tenants) {
             if (t.id().equals(tenant)) {
                 html.append("<b id=\"tenant\">").append(Html.esc(t.name())).append("</b>");
             } else {
@@ -82,7 +93,7 @@ final class LauncherPage {
             html.append(" &nbsp; ");
         }
         html.append("<br><span class=\"muted\">FHIR base (iss): <code id=\"iss\">").append(Html.esc(sim.fhirBase(tenant))).append("</code></span></p>");
-        String sessionId = ex.cookie(AuthorizationServer.SESSION_COOKIE);
+        String sessionId = ex.cookie(AuthorizeEndpoint.SESSION_COOKIE);
         State.EhrSession session = sessionId == null ? null : state.sessions.get(sessionId);
         if (session != null) {
             SimulatorConfig.User user = state.users.get(session.username());

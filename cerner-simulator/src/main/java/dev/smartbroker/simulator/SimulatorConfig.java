@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,20 +22,61 @@ import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
  * What the simulator serves: host and port, tenants with their settings, clinician logins, registered apps.
  * Immutable; the {@code with…} methods return changed copies. {@link #defaults()} is the bundled
  * {@code simulator-defaults.json}: Cerner's code-sandbox tenant, a non-UUID tenant and the sandbox's
- * {@code portal}/{@code portal} clinician plus a second one (cerner-smart-facts §1.1, §6).
+ * {@code portal}/{@code portal} clinician plus a second one (docs/ehr/cerner.md §1.1, §6).
  */
 public final class SimulatorConfig {
 
-    /** A tenant: its id is an opaque path segment, not always a UUID (cerner-smart-facts §1.1). */
+    /** The dialect of Cerner's code sandbox (the default): URLs, shapes and quirks of docs/ehr/cerner.md. */
+    public static final String CERNER = "cerner";
+    /** The dialect of a plain SMART App Launch 2.x server (docs/ehr/smart-app-launch.md): see the README's table. */
+    public static final String GENERIC = "generic";
+    /** The id {@link #genericTenant(String)} is usually given; no tenant of {@link #defaults()} has it. */
+    public static final String GENERIC_TENANT = "smart-generic";
+
+    /**
+     * A tenant: its id is an opaque path segment, not always a UUID (docs/ehr/cerner.md §1.1).
+     *
+     * @param dialect {@link #CERNER} (default) or {@link #GENERIC}
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Tenant(String id, String name, TenantSettings settings) {
+    public record Tenant(String id, String name, TenantSettings settings, String dialect) {
         public Tenant {
             if (id == null || id.isEmpty() || id.contains("/") || id.contains("?") || id.contains("#")) {
                 throw new IllegalArgumentException("A tenant id must be one non-empty path segment: " + id);
             }
+            dialect = dialect == null ? CERNER : dialect;
+            if (!dialect.equals(CERNER) && !dialect.equals(GENERIC)) {
+                throw new IllegalArgumentException("dialect must be cerner or generic: " + dialect);
+            }
             name = name == null ? id : name;
-            settings = settings == null ? new TenantSettings() : settings;
+            settings = settings == null ? (dialect.equals(GENERIC) ? genericSettings() : new TenantSettings()) : settings;
         }
+
+        /** A Cerner tenant. */
+        public Tenant(String id, String name, TenantSettings settings) {
+            this(id, name, settings, CERNER);
+        }
+
+        boolean isGeneric() {
+            return GENERIC.equals(dialect);
+        }
+    }
+
+    /**
+     * A tenant of the generic SMART App Launch 2.x dialect, with the settings such a server starts with: PKCE
+     * required ({@code requirePkce}) and {@code nonce} echoed in the id_token ({@code echoNonce}), everything else as
+     * for a Cerner tenant. Add it with {@link #withTenant(Tenant)}.
+     */
+    public static Tenant genericTenant(String id) {
+        return new Tenant(id, "Generic SMART server (simulated)", genericSettings(), GENERIC);
+    }
+
+    /** The settings a generic tenant starts with when none are given (see {@link #genericTenant(String)}). */
+    static TenantSettings genericSettings() {
+        TenantSettings s = new TenantSettings();
+        s.requirePkce = true;
+        s.echoNonce = true;
+        return s;
     }
 
     /** A clinician who can sign in at the simulated authorization server, and the Practitioner they are. */
@@ -53,7 +95,8 @@ public final class SimulatorConfig {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record Document(String host, Integer port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
+    record Document(String host, Integer port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps,
+                    Long idleConnectionTimeoutMillis) {
     }
 
     /** Shared, configured once, thread-safe: Instants are written as ISO-8601 strings. */
@@ -66,8 +109,19 @@ public final class SimulatorConfig {
     private final List<Tenant> tenants;
     private final List<User> users;
     private final List<AppRegistration> apps;
+    private final Clock clock;
+    private final long idleConnectionTimeoutMillis;
 
-    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps) {
+    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps,
+                            long idleConnectionTimeoutMillis) {
+        this(host, port, tenants, users, apps, Clock.systemUTC(), idleConnectionTimeoutMillis);
+    }
+
+    private SimulatorConfig(String host, int port, List<Tenant> tenants, List<User> users, List<AppRegistration> apps, Clock clock,
+                            long idleConnectionTimeoutMillis) {
+        if (idleConnectionTimeoutMillis < 0) {
+            throw new IllegalArgumentException("idleConnectionTimeoutMillis must be 0 (off) or more: " + idleConnectionTimeoutMillis);
+        }
         if (tenants.isEmpty()) {
             throw new IllegalArgumentException("At least one tenant is needed");
         }
@@ -79,6 +133,8 @@ public final class SimulatorConfig {
         this.tenants = List.copyOf(tenants);
         this.users = List.copyOf(users);
         this.apps = List.copyOf(apps);
+        this.clock = clock == null ? Clock.systemUTC() : clock;
+        this.idleConnectionTimeoutMillis = idleConnectionTimeoutMillis;
     }
 
     private static void unique(List<String> values, String what) {
@@ -95,7 +151,8 @@ public final class SimulatorConfig {
         try (InputStream in = SimulatorConfig.class.getResourceAsStream("/simulator-defaults.json")) {
             Document doc = JSON.readValue(in, Document.class);
             return new SimulatorConfig(doc.host() == null ? "127.0.0.1" : doc.host(), doc.port() == null ? 8088 : doc.port(),
-                    orEmpty(doc.tenants()), orEmpty(doc.users()), orEmpty(doc.apps()));
+                    orEmpty(doc.tenants()), orEmpty(doc.users()), orEmpty(doc.apps()),
+                    doc.idleConnectionTimeoutMillis() == null ? 0 : doc.idleConnectionTimeoutMillis());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -108,7 +165,8 @@ public final class SimulatorConfig {
             SimulatorConfig d = defaults();
             return new SimulatorConfig(doc.host() != null ? doc.host() : d.host, doc.port() != null ? doc.port() : d.port,
                     doc.tenants() != null ? doc.tenants() : d.tenants, doc.users() != null ? doc.users() : d.users,
-                    doc.apps() != null ? doc.apps() : d.apps);
+                    doc.apps() != null ? doc.apps() : d.apps,
+                    doc.idleConnectionTimeoutMillis() != null ? doc.idleConnectionTimeoutMillis() : d.idleConnectionTimeoutMillis);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read simulator config " + file, e);
         }
@@ -119,23 +177,40 @@ public final class SimulatorConfig {
     }
 
     public SimulatorConfig withPort(int value) {
-        return new SimulatorConfig(host, value, tenants, users, apps);
+        return new SimulatorConfig(host, value, tenants, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withHost(String value) {
-        return new SimulatorConfig(value, port, tenants, users, apps);
+        return new SimulatorConfig(value, port, tenants, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withTenants(List<Tenant> value) {
-        return new SimulatorConfig(host, port, value, users, apps);
+        return new SimulatorConfig(host, port, value, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withUsers(List<User> value) {
-        return new SimulatorConfig(host, port, tenants, value, apps);
+        return new SimulatorConfig(host, port, tenants, value, apps, clock, idleConnectionTimeoutMillis);
     }
 
     public SimulatorConfig withApps(List<AppRegistration> value) {
-        return new SimulatorConfig(host, port, tenants, users, value);
+        return new SimulatorConfig(host, port, tenants, users, value, clock, idleConnectionTimeoutMillis);
+    }
+
+    /** Adds a tenant at the end, or replaces the one with the same id where it stands. */
+    public SimulatorConfig withTenant(Tenant tenant) {
+        List<Tenant> more = new ArrayList<>(tenants);
+        int at = -1;
+        for (int i = 0; i < more.size(); i++) {
+            if (more.get(i).id().equals(tenant.id())) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            more.add(tenant);
+        } else {
+            more.set(at, tenant);
+        }
+        return new SimulatorConfig(host, port, more, users, apps, clock, idleConnectionTimeoutMillis);
     }
 
     /** Adds an app, replacing one with the same client id. */
@@ -143,7 +218,25 @@ public final class SimulatorConfig {
         List<AppRegistration> more = new ArrayList<>(apps);
         more.removeIf(a -> a.clientId().equals(app.clientId()));
         more.add(app);
-        return new SimulatorConfig(host, port, tenants, users, more);
+        return new SimulatorConfig(host, port, tenants, users, more, clock, idleConnectionTimeoutMillis);
+    }
+
+    /**
+     * The base of the simulator's clock (default: system UTC). The running simulator adds its own offset to it
+     * ({@link CernerSimulator#clock()}); a fixed clock makes every timestamp the simulator produces predictable.
+     */
+    public SimulatorConfig withClock(Clock value) {
+        return new SimulatorConfig(host, port, tenants, users, apps, value, idleConnectionTimeoutMillis);
+    }
+
+    /**
+     * Makes the simulator close client connections idle for longer than this many milliseconds, silently (FIN, no
+     * {@code Connection: close}), as a server or load balancer with a short keep-alive timeout does; 0 (the default)
+     * leaves idle connections to the JDK server. A connection waiting for an answer is never cut. Real time, not the
+     * simulator's clock.
+     */
+    public SimulatorConfig withIdleConnectionTimeoutMillis(long value) {
+        return new SimulatorConfig(host, port, tenants, users, apps, clock, value);
     }
 
     public String host() {
@@ -164,5 +257,14 @@ public final class SimulatorConfig {
 
     public List<AppRegistration> apps() {
         return apps;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** 0: off; otherwise see {@link #withIdleConnectionTimeoutMillis(long)}. */
+    public long idleConnectionTimeoutMillis() {
+        return idleConnectionTimeoutMillis;
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Everything the simulated authorization server remembers; all in memory, all thread-safe. */
 final class State {
 
-    /** An opaque EHR launch: single-use, bound to tenant, client, patient and encounter (cerner-smart-facts §2.1). */
+    /** An opaque EHR launch: single-use, bound to tenant, client, patient and encounter (docs/ehr/cerner.md §2.1). */
     record Launch(String id, String tenant, String clientId, String patientId, String encounterId, Instant expires) {
     }
 
@@ -45,6 +45,8 @@ final class State {
         volatile boolean revoked;
         /** Guarded by this object's monitor: the refresh-throttle window starts here. */
         Instant lastRefresh;
+        /** Guarded by this object's monitor: a generic tenant's refresh token was exchanged for a new one (rotation). */
+        boolean used;
 
         RefreshToken(String value, String tenant, String clientId, String scope, String patientId, String encounterId,
                      String username, String sessionId, boolean online) {

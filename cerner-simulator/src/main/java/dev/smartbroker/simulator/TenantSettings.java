@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
 /**
  * Per-tenant switches, mutable at runtime (assign a field in a test, or PUT /admin/tenants/{id}/settings); a change
- * applies to the next request. Where Cerner's behaviour is UNCONFIRMED in the fact sheet, the default is the
+ * applies to the next request. Where Cerner's behaviour is UNCONFIRMED in docs/ehr/cerner.md, the default is the
  * stricter choice, so that a client that works here does not rely on leniency.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -13,7 +13,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
         isGetterVisibility = JsonAutoDetect.Visibility.NONE, setterVisibility = JsonAutoDetect.Visibility.NONE)
 public final class TenantSettings {
 
-    /** expires_in of access tokens, user and system: 570 s at Cerner (cerner-smart-facts §2.5). */
+    /** expires_in of access tokens, user and system: 570 s at Cerner (docs/ehr/cerner.md §2.5). */
     public volatile int accessTokenLifetimeSeconds = 570;
     /** Authorization code lifetime (UNCONFIRMED at Cerner, §8.1). */
     public volatile int codeLifetimeSeconds = 60;
@@ -41,6 +41,12 @@ public final class TenantSettings {
     public volatile int clockSkewSeconds = 60;
     /** The id_token carries {@code name} and {@code email} (§2.7); false leaves them out, as an identity provider that does not release them. */
     public volatile boolean idTokenName = true;
+    /**
+     * Generic tenants only (a Cerner tenant ignores it): a SMART Backend Services server. Discovery names no
+     * authorization_endpoint and only client_credentials with private_key_jwt; authorize answers 404, the launcher
+     * leaves the tenant out, and only signed-JWT client assertions authenticate at the token endpoint.
+     */
+    public volatile boolean backendServicesOnly = false;
 
     public TenantSettings copy() {
         TenantSettings c = new TenantSettings();
@@ -67,5 +73,6 @@ public final class TenantSettings {
         keyPublishDelaySeconds = o.keyPublishDelaySeconds;
         clockSkewSeconds = o.clockSkewSeconds;
         idTokenName = o.idTokenName;
+        backendServicesOnly = o.backendServicesOnly;
     }
 }

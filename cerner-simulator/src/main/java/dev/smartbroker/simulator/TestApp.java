@@ -86,7 +86,7 @@ final class TestApp {
         prune();
         String state = randomToken();
         String verifier = randomToken() + randomToken();
-        pending.put(state, new Pending(tenant, verifier, Instant.now()));
+        pending.put(state, new Pending(tenant, verifier, simulator.now()));
         Map<String, String> params = new LinkedHashMap<>();
         params.put("response_type", "code");
         params.put("client_id", CLIENT_ID);
@@ -102,7 +102,7 @@ final class TestApp {
 
     private void callback(Exchange ex) throws IOException {
         Pending auth = ex.query("state") == null ? null : pending.remove(ex.query("state"));
-        if (auth == null || auth.created().plus(PENDING_LIFETIME).isBefore(Instant.now())) {
+        if (auth == null || auth.created().plus(PENDING_LIFETIME).isBefore(simulator.now())) {
             ex.html(400, Html.page(NAME, "<h1>Sign-in failed</h1><p id=\"error\" class=\"error\">Unknown or expired state:"
                     + " launch the app again from the launcher.</p>"));
             return;
@@ -197,7 +197,7 @@ final class TestApp {
     }
 
     private void prune() {
-        Instant cutoff = Instant.now().minus(PENDING_LIFETIME);
+        Instant cutoff = simulator.now().minus(PENDING_LIFETIME);
         pending.values().removeIf(p -> p.created().isBefore(cutoff));
         while (pending.size() >= MAX_PENDING) {
             pending.entrySet().stream().min(Map.Entry.comparingByValue(java.util.Comparator.comparing(Pending::created)))

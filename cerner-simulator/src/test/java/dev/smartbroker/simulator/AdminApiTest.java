@@ -133,7 +133,8 @@ class AdminApiTest {
         settings.fieldNames().forEachRemaining(fields::add);
         assertThat(fields).containsExactlyInAnyOrder("accessTokenLifetimeSeconds", "codeLifetimeSeconds", "launchLifetimeSeconds",
                 "advertisePkce", "requirePkce", "echoNonce", "lenientAudTrailingSlash", "acceptLegacyTokenPath", "consent",
-                "refreshThrottleSeconds", "serveWellKnown", "keyPublishDelaySeconds", "clockSkewSeconds", "idTokenName");
+                "refreshThrottleSeconds", "serveWellKnown", "keyPublishDelaySeconds", "clockSkewSeconds", "idTokenName",
+                "backendServicesOnly");
         assertThat(settings.path("idTokenName").asBoolean()).isTrue();
 
         Browser.Reply updated = json("PUT", "/tenants/" + SANDBOX + "/settings", "{\"requirePkce\":true,\"accessTokenLifetimeSeconds\":30}");
@@ -159,6 +160,7 @@ class AdminApiTest {
         assertThat(tenants.get(1).path("id").asText()).isEqualTo(NORTHWIND);
         assertThat(tenants.get(1).path("fhirBase").asText()).isEqualTo(f.sim.fhirBase(NORTHWIND));
         assertThat(tenants.get(1).path("tokenEndpoint").asText()).isEqualTo(f.sim.tokenEndpoint(NORTHWIND));
+        assertThat(tenants.get(1).path("dialect").asText()).isEqualTo("cerner");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.smartbroker.simulator;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.jsoup.nodes.Document;
@@ -18,7 +19,7 @@ import static dev.smartbroker.simulator.Fixture.TWO_REDIRECTS_APP;
 import static dev.smartbroker.simulator.Fixture.WILMA;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The provider authorize endpoint with its login and consent pages (cerner-smart-facts §2.1-§2.3, §2.9). */
+/** The provider authorize endpoint with its login and consent pages (docs/ehr/cerner.md §2.1-§2.3, §2.9). */
 class AuthorizeTest {
 
     static final String URN = "urn:cerner:error:authorization-server:";
@@ -308,10 +309,14 @@ class AuthorizeTest {
         }
 
         @Test
-        void for_an_expired_launch() throws InterruptedException {
-            f.sim.settings(SANDBOX).launchLifetimeSeconds = 0;
+        void for_an_expired_launch() {
+            f.sim.settings(SANDBOX).launchLifetimeSeconds = 10;
             Map<String, String> params = params();
-            Thread.sleep(5);
+            f.sim.clock().advance(Duration.ofSeconds(9));
+            assertThat(f.authorize(new Browser(), SANDBOX, params).document().getElementById("login"))
+                    .as("within its lifetime the launch leads to the login page").isNotNull();
+
+            f.sim.clock().advance(Duration.ofSeconds(2));
 
             assertRedirectError(f.authorize(browser, SANDBOX, params), params, "invalid_request", "smart-v1:grant:launch:invalid-launch-code");
         }

@@ -16,7 +16,7 @@ import static dev.smartbroker.simulator.Fixture.NORTHWIND;
 import static dev.smartbroker.simulator.Fixture.SANDBOX;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Discovery, CapabilityStatement, OIDC configuration, JWKS and the error page, per tenant (cerner-smart-facts §1, §7). */
+/** Discovery, CapabilityStatement, OIDC configuration, JWKS and the error page, per tenant (docs/ehr/cerner.md §1, §7). */
 class DiscoveryTest {
 
     static Fixture f;

@@ -1,5 +1,6 @@
 package dev.smartbroker.simulator;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,7 @@ import static dev.smartbroker.simulator.Fixture.WILMA;
 import static dev.smartbroker.simulator.Fixture.WILMA_ENCOUNTER;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** FHIR R4 reads and searches with Cerner's auth and error behaviour (cerner-smart-facts §3.3, §5, §7). */
+/** FHIR R4 reads and searches with Cerner's auth and error behaviour (docs/ehr/cerner.md §3.3, §5, §7). */
 class FhirTest {
 
     static Fixture f;
@@ -213,11 +214,13 @@ class FhirTest {
         }
 
         @Test
-        void an_expired_token_gets_401() throws InterruptedException {
-            f.sim.settings(SANDBOX).accessTokenLifetimeSeconds = 0;
+        void an_expired_token_gets_401() {
+            f.sim.settings(SANDBOX).accessTokenLifetimeSeconds = 10;
             String token = f.systemAccessToken(SANDBOX);
-            Thread.sleep(5);
+            f.sim.clock().advance(Duration.ofSeconds(9));
+            assertThat(get("/Patient/" + WILMA, token).status()).as("within its lifetime").isEqualTo(200);
 
+            f.sim.clock().advance(Duration.ofSeconds(2));
             Browser.Reply reply = get("/Patient/" + WILMA, token);
 
             assertThat(reply.status()).isEqualTo(401);

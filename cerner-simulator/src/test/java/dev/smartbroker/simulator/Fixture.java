@@ -220,7 +220,7 @@ final class Fixture implements AutoCloseable {
         return "Basic " + Base64.getEncoder().encodeToString((Browser.enc(clientId) + ":" + Browser.enc(secret)).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** The URN inside a Cerner error_uri (§2.3). */
+    /** The URN inside a Cerner error_uri (docs/ehr/cerner.md §2.3). */
     static String urn(String errorUri) {
         String path = errorUri.substring(errorUri.indexOf("/errors/") + "/errors/".length());
         return java.net.URLDecoder.decode(path.substring(0, path.indexOf('/')), StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package dev.smartbroker.simulator;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +16,7 @@ import static dev.smartbroker.simulator.Fixture.SANDBOX;
 import static dev.smartbroker.simulator.Fixture.WILMA;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Rotation of the id_token signing key, and Cerner's sign-before-publish quirk (cerner-smart-facts §2.7). */
+/** Rotation of the id_token signing key, and Cerner's sign-before-publish quirk (docs/ehr/cerner.md §2.7). */
 class KeyRotationTest {
 
     Fixture f;
@@ -63,7 +64,7 @@ class KeyRotationTest {
 
     @Test
     void with_a_publish_delay_the_new_kid_signs_before_it_appears_at_jwk() throws Exception {
-        f.sim.settings(SANDBOX).keyPublishDelaySeconds = 1;
+        f.sim.settings(SANDBOX).keyPublishDelaySeconds = 30;
         String before = f.sim.currentSigningKid();
 
         f.sim.rotateSigningKey();
@@ -71,7 +72,9 @@ class KeyRotationTest {
         String after = f.sim.currentSigningKid();
         assertThat(idToken().getHeader().getKeyID()).isEqualTo(after);
         assertThat(publishedRsaKids()).contains(before).doesNotContain(after);
-        Thread.sleep(1_100);
+        f.sim.clock().advance(Duration.ofSeconds(29));
+        assertThat(publishedRsaKids()).doesNotContain(after);
+        f.sim.clock().advance(Duration.ofSeconds(1));
         assertThat(publishedRsaKids()).contains(before, after);
     }
 

@@ -18,7 +18,7 @@ import static dev.smartbroker.simulator.Fixture.SANDBOX;
 import static dev.smartbroker.simulator.Fixture.WILMA;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The PowerChart-like launcher (cerner-smart-facts §2.1, §6). */
+/** The PowerChart-like launcher (docs/ehr/cerner.md §2.1, §6). */
 class LauncherTest {
 
     static Fixture f;

@@ -121,6 +121,28 @@ class SimulatorConfigTest {
         }
 
         @Test
+        void names_a_tenants_dialect_and_gives_a_generic_tenant_without_settings_the_generic_ones(@TempDir Path dir) throws IOException {
+            Path file = dir.resolve("simulator.json");
+            Files.writeString(file, """
+                    {"port": 0,
+                     "tenants": [{"id": "cerner-one"}, {"id": "plain-smart", "dialect": "generic"},
+                                 {"id": "lenient-smart", "dialect": "generic", "settings": {"accessTokenLifetimeSeconds": 60}}]}
+                    """);
+
+            SimulatorConfig config = SimulatorConfig.fromJson(file);
+
+            assertThat(config.tenants()).extracting(SimulatorConfig.Tenant::dialect).containsExactly("cerner", "generic", "generic");
+            assertThat(config.tenants().get(1).settings().requirePkce).isTrue();
+            assertThat(config.tenants().get(2).settings().requirePkce).as("given settings are taken as they are").isFalse();
+            try (CernerSimulator sim = CernerSimulator.start(config)) {
+                assertThat(sim.fhirBase("plain-smart")).isEqualTo(sim.baseUrl() + "/smart/plain-smart/fhir");
+                assertThat(sim.describe(config)).contains(sim.fhirBase("plain-smart"), "generic SMART");
+            }
+            Files.writeString(file, "{\"tenants\": [{\"id\": \"x\", \"dialect\": \"epic\"}]}");
+            assertThatThrownBy(() -> SimulatorConfig.fromJson(file)).hasStackTraceContaining("dialect");
+        }
+
+        @Test
         void refuses_tenant_ids_that_are_not_one_path_segment_and_duplicates() {
             assertThatThrownBy(() -> new SimulatorConfig.Tenant("a/b", null, null)).isInstanceOf(IllegalArgumentException.class);
             SimulatorConfig.Tenant t = new SimulatorConfig.Tenant("t", null, null);

@@ -1,6 +1,7 @@
 package dev.smartbroker.simulator;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 
@@ -31,7 +32,7 @@ import static dev.smartbroker.simulator.Fixture.WILMA_ENCOUNTER;
 import static dev.smartbroker.simulator.Fixture.basic;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The token endpoint's authorization_code and refresh_token grants, and revocation (cerner-smart-facts §2.4-§2.8). */
+/** The token endpoint's authorization_code and refresh_token grants, and revocation (docs/ehr/cerner.md §2.4-§2.8). */
 class TokenTest {
 
     static final String URN = "urn:cerner:error:authorization-server:";
@@ -276,12 +277,23 @@ class TokenTest {
         }
 
         @Test
-        void an_expired_code() throws InterruptedException {
-            f.sim.settings(SANDBOX).codeLifetimeSeconds = 0;
+        void an_expired_code() {
+            f.sim.settings(SANDBOX).codeLifetimeSeconds = 10;
             Fixture.Grant grant = f.codeFlow(SANDBOX, WILMA, "launch");
-            Thread.sleep(5);
+
+            f.sim.clock().advance(Duration.ofSeconds(11));
 
             assertTokenError(f.exchange(SANDBOX, grant), 400, "invalid_grant", "oauth2:token:code-invalid-or-expired");
+        }
+
+        @Test
+        void no_code_that_is_still_within_its_lifetime() {
+            f.sim.settings(SANDBOX).codeLifetimeSeconds = 10;
+            Fixture.Grant grant = f.codeFlow(SANDBOX, WILMA, "launch");
+
+            f.sim.clock().advance(Duration.ofSeconds(9));
+
+            assertThat(f.exchange(SANDBOX, grant).status()).isEqualTo(200);
         }
 
         @Test
