@@ -1,14 +1,16 @@
 <#--
   Launch error page, contributed to every login theme (theme-resources), so it renders in the realm's own look.
   Shown in the same window: PowerChart's embedded browser does not share cookies with pop-ups.
+  Nothing here is printed unescaped: messages carry caller-supplied values (an app id from the URL, an error code
+  from the EHR), so they are plain text, never markup.
 -->
 <#import "template.ftl" as layout>
 <@layout.registrationLayout displayMessage=false; section>
     <#if section = "header">
-        ${kcSanitize(msg(smartTitleKey!"smartErrorServerTitle"))?no_esc}
+        ${msg(smartTitleKey!"smartErrorServerTitle")}
     <#elseif section = "form">
         <div id="smart-launch-error" data-smart-problem="${smartProblem!''}">
-            <p class="instruction" id="smart-error-message">${kcSanitize(message.summary)?no_esc}</p>
+            <p class="instruction" id="smart-error-message">${message.summary}</p>
             <#if smartMoreInfoUrl??>
                 <p id="smart-more-info"><a href="${smartMoreInfoUrl}" rel="noopener noreferrer">${msg("smartMoreInformation")}</a></p>
             </#if>

@@ -77,6 +77,13 @@ public final class CernerEndpoint {
         }
         session.getContext().setAuthenticationSession(authSession);
         event.client(authSession.getClient());
+        String sentTo = authSession.getClientNote(Smart.NOTE_IDP_ALIAS);
+        if (!alias.equals(sentTo)) {
+            // A callback is only valid at the endpoint of the tenant the login went to: otherwise one tenant's code
+            // would be exchanged at another tenant's token endpoint, with that tenant's credentials.
+            return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.CALLBACK_MISMATCH,
+                    "callback for " + (sentTo == null ? "no EHR launch" : "IdP " + sentTo) + " arrived at IdP " + alias, null, alias);
+        }
 
         if (error != null) {
             return cernerRefused(authSession, error, errorUri);
@@ -90,9 +97,14 @@ public final class CernerEndpoint {
             CernerTokenResponse tokenResponse;
             BrokeredIdentityContext identity;
             String body = exchange(authSession, code);
+            // A broken answer is Cerner's token error; only a readable answer's id_token can be invalid.
+            tokenResponse = CernerTokenResponse.parse(body);
+            if (tokenResponse.idToken() == null) {
+                throw new CernerException(CernerException.Kind.TOKEN_ERROR,
+                        "Cerner returned no id_token: 'openid fhirUser' must be registered and granted");
+            }
             try {
                 identity = provider.getFederatedIdentity(body);
-                tokenResponse = (CernerTokenResponse) identity.getContextData().get(CernerIdentityProvider.CONTEXT_TOKEN_RESPONSE);
             } catch (IdentityBrokerException e) {
                 throw new CernerException(CernerException.Kind.ID_TOKEN_INVALID, e.getMessage());
             }
@@ -116,14 +128,14 @@ public final class CernerEndpoint {
         } catch (CernerException e) {
             LOG.warnf("Cerner launch through IdP %s failed (%s): %s", alias, e.kind(), e.getMessage());
             if (e.cernerError() != null) {
-                event.detail(Smart.DETAIL_CERNER_ERROR, e.cernerError());
+                event.detail(Smart.DETAIL_CERNER_ERROR, SafeText.bounded(e.cernerError()));
             }
             String urn = LaunchErrors.cernerErrorUrn(e.errorUri());
             if (urn != null) {
                 event.detail(Smart.DETAIL_CERNER_ERROR_URN, urn);
             }
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.of(e.kind()), e.getMessage(),
-                    e.errorUri(), alias);
+                    provider.moreInformationLink(e.errorUri()), alias);
         } catch (ClinicianAccounts.ProvisioningException e) {
             LOG.warnf("Cerner launch through IdP %s stopped: %s", alias, e.getMessage());
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.ACCOUNT_CONFLICT, e.getMessage(), null, alias);
@@ -136,17 +148,19 @@ public final class CernerEndpoint {
     /** Cerner redirected with error + error_uri (docs/ehr/cerner.md §2.3): show its "more information" link. */
     private Response cernerRefused(AuthenticationSessionModel authSession, String error, String errorUri) {
         String urn = LaunchErrors.cernerErrorUrn(errorUri);
-        event.detail(Smart.DETAIL_CERNER_ERROR, error);
+        String code = SafeText.bounded(error);
+        event.detail(Smart.DETAIL_CERNER_ERROR, code);
         if (urn != null) {
             event.detail(Smart.DETAIL_CERNER_ERROR_URN, urn);
         }
         forgetLaunchParameters(authSession);
+        String link = provider.moreInformationLink(errorUri);
         if ("access_denied".equals(error)) {
             return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.CERNER_ACCESS_DENIED,
-                    "Cerner denied access" + (urn == null ? "" : " (" + urn + ")"), errorUri, provider.getConfig().getAlias());
+                    "Cerner denied access" + (urn == null ? "" : " (" + urn + ")"), link, provider.getConfig().getAlias());
         }
         return LaunchErrors.page(session, authSession, event, LaunchErrors.Problem.CERNER_AUTHORIZE_ERROR,
-                "Cerner authorize error " + error + (urn == null ? "" : " (" + urn + ")"), errorUri, provider.getConfig().getAlias());
+                "Cerner authorize error " + code + (urn == null ? "" : " (" + urn + ")"), link, provider.getConfig().getAlias());
     }
 
     /** The authorization-code exchange: Keycloak's request (PKCE verifier, client authentication), our timeouts. */

@@ -49,7 +49,8 @@ final class CernerException extends Exception {
     }
 
     CernerException(Kind kind, String message, String cernerError, String errorUri, Throwable cause) {
-        super(message, cause);
+        // Messages may quote what an upstream sent (an error code, a URL from discovery): bounded for logs and events.
+        super(SafeText.bounded(message, 500), cause);
         this.kind = kind;
         this.cernerError = cernerError;
         this.errorUri = errorUri;

@@ -88,6 +88,25 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         return getConfig().fhirBaseUrl().map(FhirBaseUrl::tenantId).orElse(null);
     }
 
+    /**
+     * {@code errorUri} when it may be shown as the EHR's "more information" link: a page on the tenant's authorization
+     * server or on a trusted Cerner authorization host; else null.
+     */
+    String moreInformationLink(String errorUri) {
+        if (errorUri == null) {
+            return null;
+        }
+        Set<String> hosts = new java.util.HashSet<>(services.settings().trustedAuthorizationHosts());
+        try {
+            java.net.URI authorize = java.net.URI.create(discover().authorizationEndpoint());
+            hosts.add(authorize.getPort() == -1 ? authorize.getHost().toLowerCase(Locale.ROOT)
+                    : authorize.getHost().toLowerCase(Locale.ROOT) + ":" + authorize.getPort());
+        } catch (CernerException | RuntimeException e) {
+            // Without the tenant's endpoints only the trusted hosts qualify.
+        }
+        return LaunchErrors.trustedLink(errorUri, hosts, !getConfig().isProduction());
+    }
+
     EventBuilder event(RealmModel realm, EventType type) {
         EventBuilder event = new EventBuilder(realm, session, session.getContext().getConnection()).event(type)
                 .detail(Details.IDENTITY_PROVIDER, getConfig().getAlias())
@@ -130,8 +149,9 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         UriBuilder builder = super.createAuthorizationUrl(request);
         // Cerner documents no prompt handling; forwarding an app's prompt=login would force a second Cerner login.
         builder.replaceQueryParam(OAuth2Constants.PROMPT);
-        // aud is required and must be the iss exactly as received (docs/ehr/cerner.md §2.2).
-        builder.queryParam(Smart.AUD, authSession.getClientNote(Smart.NOTE_ISS));
+        // aud is required (docs/ehr/cerner.md §2.2): the tenant's FHIR base as configured, in canonical form. The iss
+        // as received only matched it after canonicalisation (case, default port, trailing slash).
+        builder.queryParam(Smart.AUD, getConfig().fhirBaseUrl().map(FhirBaseUrl::value).orElseThrow());
         builder.queryParam(Smart.LAUNCH, authSession.getClientNote(Smart.NOTE_LAUNCH));
         return builder;
     }
@@ -181,6 +201,10 @@ final class CernerIdentityProvider extends OIDCIdentityProvider {
         String resourceId = slash >= 0 ? fhirUser.substring(slash + 1) : "";
         if (!USER_RESOURCE_TYPES.contains(resourceType) || resourceId.isBlank()) {
             throw new IdentityBrokerException("fhirUser is not a Practitioner, Patient, Person or RelatedPerson reference");
+        }
+        // The clinician is a resource of this tenant: ids mean nothing under another FHIR base (docs/ehr/cerner.md §1.1).
+        if (typeSlash <= 0 || !FhirBaseUrl.parse(fhirUser.substring(0, typeSlash)).equals(getConfig().fhirBaseUrl())) {
+            throw new IdentityBrokerException("fhirUser is not a resource of this tenant's FHIR base");
         }
         String tenant = tenantId();
         // Ids only make sense within their tenant (docs/ehr/cerner.md §1.1): the local user is keyed by both.

@@ -66,8 +66,9 @@ record CernerTokenResponse(String accessToken, String tokenType, long expiresIn,
         } else if ("invalid_client".equals(error) || "unauthorized_client".equals(error) || status == 401) {
             kind = CernerException.Kind.INVALID_CLIENT;
         }
+        error = SafeText.bounded(error);
         return new CernerException(kind, "token endpoint answered HTTP " + status + (error == null ? "" : " " + error),
-                error, errorUri, null);
+                error, errorUri != null && errorUri.length() > 2048 ? null : errorUri, null);
     }
 
     private static String text(JsonNode json, String field) {

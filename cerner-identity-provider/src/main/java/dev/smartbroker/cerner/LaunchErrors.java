@@ -27,6 +27,7 @@ public final class LaunchErrors {
     public enum Problem {
         MISSING_PARAMETERS("smartErrorMissingParameters", Response.Status.BAD_REQUEST, "smart_missing_parameters"),
         UNKNOWN_TENANT("smartErrorUnknownTenant", Response.Status.FORBIDDEN, "smart_unknown_iss"),
+        TENANT_AMBIGUOUS("smartErrorTenantAmbiguous", Response.Status.CONFLICT, "smart_tenant_ambiguous"),
         TENANT_DISABLED("smartErrorTenantDisabled", Response.Status.FORBIDDEN, "smart_tenant_disabled"),
         UNKNOWN_APP("smartErrorUnknownApp", Response.Status.NOT_FOUND, "smart_unknown_app"),
         APP_NOT_LAUNCHABLE("smartErrorAppNotLaunchable", Response.Status.FORBIDDEN, "smart_app_not_launchable"),
@@ -35,6 +36,7 @@ public final class LaunchErrors {
         PKCE_REQUIRED("smartErrorPkceRequired", Response.Status.BAD_REQUEST, "smart_pkce_required"),
         LAUNCH_REQUIRED("smartErrorLaunchRequired", Response.Status.BAD_REQUEST, "smart_launch_required"),
         ACCOUNT_CONFLICT("smartErrorAccountConflict", Response.Status.CONFLICT, "smart_account_conflict"),
+        CALLBACK_MISMATCH("smartErrorCallbackMismatch", Response.Status.BAD_REQUEST, "smart_callback_mismatch"),
         CERNER_ACCESS_DENIED("smartErrorCernerAccessDenied", Response.Status.FORBIDDEN, "cerner_access_denied"),
         CERNER_AUTHORIZE_ERROR("smartErrorCernerAuthorize", Response.Status.BAD_GATEWAY, "cerner_authorize_error"),
         CERNER_INVALID_GRANT("smartErrorCernerInvalidGrant", Response.Status.BAD_GATEWAY, "cerner_invalid_grant"),
@@ -88,7 +90,7 @@ public final class LaunchErrors {
      * @param authSession  the authentication session, when there is one (keeps the page in the realm's theme and locale)
      * @param event        an event builder with type, client, tenant and IdP details already set
      * @param reason       a short reason for the event, without PHI, tokens or launch values
-     * @param moreInfoUrl  Cerner's {@code error_uri}, shown as a "more information" link when it is a web URL
+     * @param moreInfoUrl  the EHR's "more information" page, already checked ({@link #trustedLink}), or null
      * @param params       parameters of the localized message
      */
     public static Response page(KeycloakSession session, AuthenticationSessionModel authSession, EventBuilder event,
@@ -103,32 +105,42 @@ public final class LaunchErrors {
         if (authSession != null) {
             form.setAuthenticationSession(authSession);
         }
-        String link = safeLink(moreInfoUrl);
-        if (link != null) {
-            form.setAttribute("smartMoreInfoUrl", link);
+        if (moreInfoUrl != null) {
+            form.setAttribute("smartMoreInfoUrl", moreInfoUrl);
         }
         form.setAttribute("smartProblem", problem.name().toLowerCase(Locale.ROOT));
         form.setAttribute("smartTitleKey", problem.messageKey() + "Title");
-        return form.setError(problem.messageKey(), params)
+        Object[] bounded = new Object[params.length];
+        for (int i = 0; i < params.length; i++) {
+            // Parameters may come from the request (an app id in the URL): bounded here, escaped by the page.
+            bounded[i] = params[i] instanceof String text ? SafeText.bounded(text) : params[i];
+        }
+        return form.setError(problem.messageKey(), bounded)
                 .setStatus(problem.status())
                 .createForm(TEMPLATE);
     }
 
-    /** Only plain web URLs become links; anything else (javascript:, data:, relative) is dropped. */
-    static String safeLink(String url) {
-        if (url == null || url.isBlank() || url.length() > 4096) {
+    /**
+     * {@code url} as a link target when it is a plain web URL on one of {@code hosts} ({@code host} or
+     * {@code host:port}, lower case), else null: the EHR's "more information" page, never an address a request made up.
+     */
+    static String trustedLink(String url, java.util.Set<String> hosts, boolean allowHttp) {
+        if (url == null || url.isBlank() || url.length() > 2048) {
             return null;
         }
         try {
             URI uri = new URI(url.trim());
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (("https".equals(scheme) || "http".equals(scheme)) && uri.getHost() != null && uri.getRawUserInfo() == null) {
-                return uri.toString();
+            String host = uri.getHost() == null ? null : uri.getHost().toLowerCase(Locale.ROOT);
+            if (host == null || uri.getRawUserInfo() != null || !("https".equals(scheme) || (allowHttp && "http".equals(scheme)))) {
+                return null;
             }
+            String authority = uri.getPort() == -1 ? host : host + ":" + uri.getPort();
+            return hosts.contains(host) || hosts.contains(authority) ? uri.toASCIIString() : null;
         } catch (Exception e) {
             // not a URL: no link
+            return null;
         }
-        return null;
     }
 
     /** The error URN inside a Cerner error_uri ({@code .../errors/<urn>/instances/<uuid>}), for event details. */

@@ -38,6 +38,9 @@ final class SystemTokenEndpoint {
 
     private static final Logger LOG = Logger.getLogger(SystemTokenEndpoint.class);
     static final String PARAM_TENANT = "tenant";
+    /** More than any System app is registered for (Cerner lists some 60 system scopes per SMART version). */
+    static final int MAX_SCOPES = 100;
+    static final int MAX_SCOPE_CHARS = 4_000;
 
     private final KeycloakSession session;
     private final CernerIdentityProviderFactory factory;
@@ -71,10 +74,14 @@ final class SystemTokenEndpoint {
         if (alias == null || alias.isBlank() || scopeParam == null || scopeParam.isBlank()) {
             return fail(Response.Status.BAD_REQUEST, "invalid_request", "Parameters 'tenant' (the tenant's identity provider alias) and 'scope' are required.");
         }
-        event.detail(Details.IDENTITY_PROVIDER, alias).detail(Details.SCOPE, scopeParam);
-        IdentityProviderModel model = session.identityProviders().getByAlias(alias);
+        event.detail(Details.IDENTITY_PROVIDER, SafeText.bounded(alias)).detail(Details.SCOPE, SafeText.bounded(scopeParam, SafeText.LONG));
+        if (scopeParam.length() > MAX_SCOPE_CHARS || scopes(scopeParam).size() > MAX_SCOPES) {
+            return fail(Response.Status.BAD_REQUEST, "invalid_scope",
+                    "At most " + MAX_SCOPES + " scopes (" + MAX_SCOPE_CHARS + " characters) per request.");
+        }
+        IdentityProviderModel model = alias.length() > SafeText.SHORT ? null : session.identityProviders().getByAlias(alias);
         if (model == null || !CernerIdentityProviderFactory.PROVIDER_ID.equals(model.getProviderId())) {
-            return fail(Response.Status.BAD_REQUEST, "unknown_tenant", "No Cerner tenant '" + alias + "' in this realm.");
+            return fail(Response.Status.BAD_REQUEST, "unknown_tenant", "No Cerner tenant '" + SafeText.bounded(alias) + "' in this realm.");
         }
         if (!model.isEnabled()) {
             return fail(Response.Status.BAD_REQUEST, "tenant_disabled", "The Cerner tenant '" + alias + "' is disabled.");
@@ -94,7 +101,8 @@ final class SystemTokenEndpoint {
         refused.removeAll(allowed);
         if (!refused.isEmpty()) {
             return fail(Response.Status.BAD_REQUEST, "invalid_scope",
-                    "Client '" + client.getClientId() + "' is not allowed " + String.join(" ", refused) + " for tenant '" + alias + "'.");
+                    "Client '" + client.getClientId() + "' is not allowed " + SafeText.bounded(String.join(" ", refused), SafeText.LONG)
+                            + " for tenant '" + alias + "'.");
         }
         Optional<String> systemAccount = config.systemAccountClientId();
         if (systemAccount.isEmpty()) {
@@ -146,7 +154,7 @@ final class SystemTokenEndpoint {
                         "Cerner did not answer in time.")).header("Retry-After", "5").build();
                 case DISCOVERY -> fail(Response.Status.BAD_GATEWAY, "cerner_error", "Cerner's endpoints for tenant '" + alias + "' could not be read.");
                 default -> fail(Response.Status.BAD_GATEWAY, "cerner_error",
-                        "Cerner refused the system token request" + (e.cernerError() == null ? "." : " (" + e.cernerError() + ")."));
+                        "Cerner refused the system token request" + (e.cernerError() == null ? "." : " (" + SafeText.bounded(e.cernerError()) + ")."));
             };
         } catch (IllegalStateException e) {
             LOG.warnf("System token for client %s from IdP %s could not be signed: %s", client.getClientId(), alias, e.getMessage());

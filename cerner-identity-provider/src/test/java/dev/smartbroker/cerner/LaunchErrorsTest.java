@@ -3,20 +3,34 @@ package dev.smartbroker.cerner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
 class LaunchErrorsTest {
 
     @Test
-    void links_only_to_web_urls() {
-        assertThat(LaunchErrors.safeLink("https://authorization.cerner.com/errors/x/instances/1?client=a")).isNotNull();
-        assertThat(LaunchErrors.safeLink("http://127.0.0.1:8088/errors/x")).isNotNull();
-        assertThat(LaunchErrors.safeLink("javascript:alert(1)")).isNull();
-        assertThat(LaunchErrors.safeLink("data:text/html,hi")).isNull();
-        assertThat(LaunchErrors.safeLink("/relative")).isNull();
-        assertThat(LaunchErrors.safeLink("https://user:pw@evil.example/")).isNull();
-        assertThat(LaunchErrors.safeLink(null)).isNull();
+    void links_only_to_pages_of_the_tenant_s_authorization_hosts() {
+        Set<String> hosts = Set.of("authorization.cerner.com", "127.0.0.1:8088");
+        assertThat(LaunchErrors.trustedLink("https://authorization.cerner.com/errors/x/instances/1?client=a", hosts, false)).isNotNull();
+        assertThat(LaunchErrors.trustedLink("http://127.0.0.1:8088/errors/x", hosts, true)).isEqualTo("http://127.0.0.1:8088/errors/x");
+        assertThat(LaunchErrors.trustedLink("http://127.0.0.1:8088/errors/x", hosts, false)).as("http outside sandboxes").isNull();
+        assertThat(LaunchErrors.trustedLink("http://127.0.0.1:9999/errors/x", hosts, true)).as("another port").isNull();
+        assertThat(LaunchErrors.trustedLink("https://evil.example/phish", hosts, false)).isNull();
+        assertThat(LaunchErrors.trustedLink("https://authorization.cerner.com.evil.example/x", hosts, false)).isNull();
+        assertThat(LaunchErrors.trustedLink("javascript:alert(1)", hosts, true)).isNull();
+        assertThat(LaunchErrors.trustedLink("data:text/html,hi", hosts, true)).isNull();
+        assertThat(LaunchErrors.trustedLink("/relative", hosts, true)).isNull();
+        assertThat(LaunchErrors.trustedLink("https://user:pw@authorization.cerner.com/", hosts, false)).isNull();
+        assertThat(LaunchErrors.trustedLink(null, hosts, true)).isNull();
+    }
+
+    @Test
+    void caller_text_for_logs_and_events_is_bounded_and_has_no_control_characters() {
+        assertThat(SafeText.bounded("x".repeat(5_000))).hasSize(SafeText.SHORT + 1).endsWith("…");
+        assertThat(SafeText.bounded("a\u0000b\r\nINFO forged")).isEqualTo("a?b??INFO forged");
+        assertThat(SafeText.bounded("plain", 10)).isEqualTo("plain");
+        assertThat(SafeText.bounded(null)).isNull();
     }
 
     @Test
