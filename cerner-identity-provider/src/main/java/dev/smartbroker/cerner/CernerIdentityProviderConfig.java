@@ -11,8 +11,10 @@ import java.util.regex.Pattern;
 
 import org.keycloak.broker.oidc.OIDCIdentityProviderConfig;
 import org.keycloak.models.IdentityProviderModel;
+import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
+import org.keycloak.utils.KeycloakSessionUtil;
 
 /**
  * Typed view over one Cerner tenant's identity-provider configuration.
@@ -397,9 +399,49 @@ public final class CernerIdentityProviderConfig extends OIDCIdentityProviderConf
     @Override
     public void validate(RealmModel realm) {
         List<String> problems = problems();
+        KeycloakSession session = KeycloakSessionUtil.getKeycloakSession();
+        if (session != null && realm != null) {
+            problems.addAll(realmProblems(session, realm));
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join(" ", problems));
         }
+    }
+
+    /**
+     * What this tenant would break in its realm: another tenant with the same FHIR base whose app list overlaps (one
+     * of the two would silently take the other's launches), and app ids that are no client of the realm.
+     */
+    List<String> realmProblems(KeycloakSession session, RealmModel realm) {
+        List<String> problems = new ArrayList<>();
+        Set<String> apps = launchApps();
+        for (String app : apps) {
+            if (realm.getClientByClientId(app) == null) {
+                problems.add("Apps launched through this registration: '" + SafeText.bounded(app) + "' is not a client of realm "
+                        + realm.getName() + ".");
+            }
+        }
+        Optional<FhirBaseUrl> base = fhirBaseUrl();
+        if (base.isEmpty()) {
+            return problems;
+        }
+        session.identityProviders().getAllStream()
+                .filter(other -> CernerIdentityProviderFactory.PROVIDER_ID.equals(other.getProviderId()))
+                .filter(other -> getAlias() == null || !getAlias().equals(other.getAlias()))
+                .map(CernerIdentityProviderConfig::new)
+                .filter(other -> other.fhirBaseUrl().equals(base))
+                .forEach(other -> {
+                    Set<String> otherApps = other.launchApps();
+                    Set<String> shared = new LinkedHashSet<>(apps);
+                    shared.retainAll(otherApps);
+                    if (apps.isEmpty() || otherApps.isEmpty() || !shared.isEmpty()) {
+                        problems.add("Tenant '" + other.getAlias() + "' already serves FHIR base " + base.get().value() + " for "
+                                + (otherApps.isEmpty() ? "every app" : "apps " + String.join(", ", otherApps))
+                                + ": two registrations of one tenant need disjoint, non-empty 'Apps launched through this"
+                                + " registration' lists, so that each launch has exactly one tenant.");
+                    }
+                });
+        return problems;
     }
 
     /** Every reason this configuration would not work at Cerner; empty when it is valid. */

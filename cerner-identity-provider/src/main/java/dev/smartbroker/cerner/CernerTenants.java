@@ -1,5 +1,6 @@
 package dev.smartbroker.cerner;
 
+import java.util.List;
 import java.util.Optional;
 
 import org.keycloak.models.IdentityProviderModel;
@@ -22,23 +23,44 @@ public final class CernerTenants {
 
     /**
      * The Cerner identity provider that launches {@code clientId} from the tenant whose FHIR base equals {@code iss}:
-     * one that lists the app, else one that lists no apps; enabled ones before disabled ones, then by alias.
+     * the one that lists the app, else the one that lists no apps. Saving a tenant refuses overlaps, so there is at
+     * most one; should stored configurations still overlap, the launch is refused rather than given to whichever
+     * alias sorts first ({@link Resolution#conflicting()}). Disabled tenants count only when no enabled one matches.
      */
-    public static Optional<Tenant> resolve(KeycloakSession session, String iss, String clientId) {
+    public static Resolution resolve(KeycloakSession session, String iss, String clientId) {
         Optional<FhirBaseUrl> wanted = FhirBaseUrl.parse(iss);
         if (wanted.isEmpty()) {
-            return Optional.empty();
+            return Resolution.NONE;
         }
-        return session.identityProviders().getAllStream()
+        List<Tenant> matching = session.identityProviders().getAllStream()
                 .filter(model -> CernerIdentityProviderFactory.PROVIDER_ID.equals(model.getProviderId()))
                 .map(CernerTenants::tenant)
                 .flatMap(Optional::stream)
                 .filter(tenant -> tenant.fhirBaseUrl().equals(wanted.get()))
                 .filter(tenant -> tenant.launchApps().isEmpty() || tenant.launchApps().contains(clientId))
-                .sorted(java.util.Comparator.comparing((Tenant t) -> !t.enabled())
-                        .thenComparing(t -> !t.launchApps().contains(clientId))
-                        .thenComparing(Tenant::alias))
-                .findFirst();
+                .toList();
+        for (boolean enabled : new boolean[]{true, false}) {
+            List<Tenant> candidates = matching.stream().filter(t -> t.enabled() == enabled).toList();
+            List<Tenant> listing = candidates.stream().filter(t -> t.launchApps().contains(clientId)).toList();
+            List<Tenant> best = listing.isEmpty() ? candidates : listing;
+            if (best.size() == 1) {
+                return new Resolution(Optional.of(best.get(0)), List.of());
+            }
+            if (best.size() > 1) {
+                return new Resolution(Optional.empty(), best.stream().map(Tenant::alias).sorted().toList());
+            }
+        }
+        return Resolution.NONE;
+    }
+
+    /** The tenant of a launch, none, or the tenants that claim it at once (a configuration to fix). */
+    public record Resolution(Optional<Tenant> tenant, List<String> conflicting) {
+
+        static final Resolution NONE = new Resolution(Optional.empty(), List.of());
+
+        public boolean ambiguous() {
+            return !conflicting.isEmpty();
+        }
     }
 
     /** The tenant behind an identity provider alias, if it is a Cerner provider. */

@@ -67,7 +67,13 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
                 fail(context, event, LaunchErrors.Problem.MISSING_PARAMETERS, iss == null ? "iss missing" : "launch missing");
                 return;
             }
-            Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss, client.getClientId());
+            CernerTenants.Resolution resolution = CernerTenants.resolve(session, iss, client.getClientId());
+            if (resolution.ambiguous()) {
+                event.detail("smart_tenants", String.join(",", resolution.conflicting()));
+                fail(context, event, LaunchErrors.Problem.TENANT_AMBIGUOUS, "several tenants claim this iss for this app");
+                return;
+            }
+            Optional<CernerTenants.Tenant> tenant = resolution.tenant();
             if (tenant.isEmpty()) {
                 LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant", client.getClientId());
                 fail(context, event, LaunchErrors.Problem.UNKNOWN_TENANT, "iss matches no configured tenant");

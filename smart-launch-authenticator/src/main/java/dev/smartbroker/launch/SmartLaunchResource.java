@@ -13,6 +13,7 @@ import jakarta.ws.rs.core.UriBuilder;
 
 import dev.smartbroker.cerner.CernerTenants;
 import dev.smartbroker.cerner.LaunchErrors;
+import dev.smartbroker.cerner.SafeText;
 import dev.smartbroker.cerner.Smart;
 import org.jboss.logging.Logger;
 import org.keycloak.events.Details;
@@ -36,6 +37,8 @@ public final class SmartLaunchResource {
 
     private static final Logger LOG = Logger.getLogger(SmartLaunchResource.class);
     private static final int MAX_LOGGED_ISS = 200;
+    /** Keycloak's default limit for an extra authorization parameter, which the launch value becomes upstream. */
+    static final int MAX_LAUNCH_LENGTH = 2_000;
 
     private final KeycloakSession session;
     private final long pendingLaunchSeconds;
@@ -57,22 +60,33 @@ public final class SmartLaunchResource {
     public Response launch(@PathParam("clientId") String clientId, @QueryParam(Smart.ISS) String iss,
                            @QueryParam(Smart.LAUNCH) String launch) {
         RealmModel realm = session.getContext().getRealm();
-        EventBuilder event = event(realm).client(clientId);
+        EventBuilder event = event(realm).client(SafeText.bounded(clientId));
         if (iss != null) {
-            event.detail("smart_iss", iss.length() > MAX_LOGGED_ISS ? iss.substring(0, MAX_LOGGED_ISS) : iss);
+            event.detail("smart_iss", SafeText.bounded(iss, MAX_LOGGED_ISS));
         }
 
         ClientModel client = realm.getClientByClientId(clientId);
         if (client == null || !client.isEnabled()) {
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_APP,
-                    "no enabled client " + clientId, null, clientId));
+                    "no enabled client " + SafeText.bounded(clientId), null, clientId));
         }
         if (iss == null || iss.isBlank() || launch == null || launch.isBlank()) {
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.MISSING_PARAMETERS,
                     iss == null || iss.isBlank() ? "iss missing" : "launch missing", null));
         }
+        if (launch.length() > MAX_LAUNCH_LENGTH) {
+            // EHR launch values are short opaque ids (Cerner's are UUIDs); Keycloak would drop a longer one on the way.
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.MISSING_PARAMETERS,
+                    "launch longer than " + MAX_LAUNCH_LENGTH + " characters", null));
+        }
         // Before anything else talks to the network: the iss must be a configured tenant.
-        Optional<CernerTenants.Tenant> tenant = CernerTenants.resolve(session, iss, clientId);
+        CernerTenants.Resolution resolution = CernerTenants.resolve(session, iss, clientId);
+        if (resolution.ambiguous()) {
+            event.detail("smart_tenants", String.join(",", resolution.conflicting()));
+            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.TENANT_AMBIGUOUS,
+                    "several tenants claim this iss for this app", null));
+        }
+        Optional<CernerTenants.Tenant> tenant = resolution.tenant();
         if (tenant.isEmpty()) {
             LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant of realm %s", clientId, realm.getName());
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_TENANT,
