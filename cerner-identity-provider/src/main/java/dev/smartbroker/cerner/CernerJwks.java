@@ -3,7 +3,11 @@ package dev.smartbroker.cerner;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
@@ -16,22 +20,26 @@ import org.keycloak.util.JWKSUtils;
 import org.keycloak.util.JsonSerialization;
 
 /**
- * Cerner's id_token signing keys, cached per JWKS URL, with a bounded refetch on an unknown {@code kid}.
+ * The EHR's id_token signing keys, cached per JWKS URL, with a bounded refetch on an unknown {@code kid}.
  *
  * <p>Cerner has been seen signing with a {@code kid} that its JWKS publishes only moments later
- * (docs/ehr/cerner.md §2.7). Keycloak's own key cache refuses to refetch more often than every 10 s, which
- * would fail those logins; this cache instead retries with short pauses within a fixed window, and never
- * pins keys. Like discovery it is a per-node cache held by the provider factory: losing it costs a refetch.
+ * (docs/ehr/cerner.md §2.7). Keycloak's own key cache refuses to refetch more often than every 10 s, which would fail
+ * those logins; this cache instead looks again a few times within {@value #UNKNOWN_KID_BUDGET_MILLIS} ms. That budget
+ * bounds the whole search, fetches included: a slow key endpoint cannot hold a clinician (or a worker thread) for
+ * longer. Requests that meet an unknown kid at the same time share one fetch per URL and fail together. Like
+ * discovery it is a per-node cache held by the provider factory: losing it costs a refetch; keys are never pinned.
  */
 final class CernerJwks {
 
     private static final Logger LOG = Logger.getLogger(CernerJwks.class);
-    /** Pauses between attempts after an unknown kid; their sum bounds how long a login may wait. */
-    private static final long[] RETRY_PAUSES_MILLIS = {0, 300, 700, 1000, 1000};
+    /** How long a login may look for an unknown kid, fetches included. */
+    static final long UNKNOWN_KID_BUDGET_MILLIS = 3_000;
+    /** Pauses before each look; the budget cuts them short. */
+    private static final long[] PAUSES_MILLIS = {0, 500, 1_000};
 
     private final long ttlMillis;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<Entry>> inFlight = new ConcurrentHashMap<>();
 
     private record Entry(Map<String, KeyWrapper> keys, long fetchedAt) {
     }
@@ -41,64 +49,101 @@ final class CernerJwks {
     }
 
     /**
-     * The key for {@code kid}, refetching the JWKS when the kid is unknown or the cached set is stale.
-     * Returns null when the kid is still unknown after the retry window.
+     * The key for {@code kid}, refetching the JWKS when the kid is unknown or the cached set is stale. Returns null
+     * when the kid is still unknown when the budget runs out.
      */
     KeyWrapper key(KeycloakSession session, CernerIdentityProviderConfig config, String jwksUrl, String kid) {
         if (kid == null) {
             return null;
         }
         Entry entry = cache.get(jwksUrl);
-        long now = Time.currentTimeMillis();
-        if (entry != null && now - entry.fetchedAt() < ttlMillis && entry.keys().containsKey(kid)) {
-            return entry.keys().get(kid).cloneKey();
-        }
-        for (long pause : RETRY_PAUSES_MILLIS) {
-            if (pause > 0) {
-                sleep(pause);
+        long start = Time.currentTimeMillis();
+        if (entry != null && entry.keys().containsKey(kid)) {
+            if (start - entry.fetchedAt() < ttlMillis) {
+                return entry.keys().get(kid).cloneKey();
             }
-            Entry refreshed = refresh(session, config, jwksUrl, entry);
-            if (refreshed != null) {
-                entry = refreshed;
-                KeyWrapper key = refreshed.keys().get(kid);
+            // Stale but known: refresh once; if the key endpoint fails, the key it published is still the key.
+            Entry fresh = fetchShared(session, config, jwksUrl, entry, start + UNKNOWN_KID_BUDGET_MILLIS);
+            KeyWrapper key = (fresh != null ? fresh : entry).keys().get(kid);
+            return key == null ? null : key.cloneKey();
+        }
+        long deadline = start + UNKNOWN_KID_BUDGET_MILLIS;
+        for (long pause : PAUSES_MILLIS) {
+            if (pause > 0 && !sleepUntil(Math.min(Time.currentTimeMillis() + pause, deadline))) {
+                break;
+            }
+            if (Time.currentTimeMillis() >= deadline) {
+                break;
+            }
+            Entry fetched = fetchShared(session, config, jwksUrl, entry, deadline);
+            if (fetched != null) {
+                entry = fetched;
+                KeyWrapper key = fetched.keys().get(kid);
                 if (key != null) {
                     return key.cloneKey();
                 }
             }
         }
-        LOG.warnf("Cerner JWKS of IdP %s does not publish the id_token's kid %s after retrying", config.getAlias(), kid);
+        LOG.warnf("JWKS of IdP %s does not publish the id_token's kid %s (looked for %d ms)", config.getAlias(),
+                SafeText.bounded(kid), Time.currentTimeMillis() - start);
         return null;
     }
 
-    @SuppressWarnings("deprecation") // JWKSUtils still takes JWK.Use
-    private Entry refresh(KeycloakSession session, CernerIdentityProviderConfig config, String jwksUrl, Entry seen) {
-        synchronized (locks.computeIfAbsent(jwksUrl, k -> new Object())) {
-            Entry current = cache.get(jwksUrl);
-            if (current != null && current != seen) {
-                // Another request refreshed the set while this one waited: use that fetch.
-                return current;
-            }
-            try (SimpleHttpResponse response = CernerHttp.client(session, config).doGet(jwksUrl)
-                    .header("Accept", "application/json").asResponse()) {
-                if (response.getStatus() != 200) {
-                    LOG.warnf("Cerner JWKS %s answered HTTP %d (IdP %s)", jwksUrl, response.getStatus(), config.getAlias());
-                    return null;
-                }
-                JSONWebKeySet set = JsonSerialization.readValue(response.asString(), JSONWebKeySet.class);
-                Map<String, KeyWrapper> keys = new HashMap<>();
-                if (set != null && set.getKeys() != null) {
-                    // Cerner's JWKs carry neither "use" nor "alg" (docs/ehr/cerner.md §7): treat them as signing keys.
-                    JWKSUtils.getKeyWrappersForUse(set, JWK.Use.SIG, true).getKeys()
-                            .forEach(k -> keys.put(k.getKid(), k));
-                }
-                Entry fresh = new Entry(Map.copyOf(keys), Time.currentTimeMillis());
-                cache.put(jwksUrl, fresh);
-                LOG.debugf("Fetched Cerner JWKS %s: %d keys", jwksUrl, keys.size());
-                return fresh;
-            } catch (IOException | RuntimeException e) {
-                LOG.warnf("Could not fetch Cerner JWKS %s for IdP %s: %s", jwksUrl, config.getAlias(), e.getClass().getSimpleName());
+    /**
+     * A fetch of {@code jwksUrl} newer than {@code seen}: the one already in flight, or a new one; waits no longer than
+     * {@code deadline}. Null when none succeeded in time.
+     */
+    private Entry fetchShared(KeycloakSession session, CernerIdentityProviderConfig config, String jwksUrl, Entry seen, long deadline) {
+        Entry current = cache.get(jwksUrl);
+        if (current != null && current != seen) {
+            // Another request fetched the set while this one was not looking.
+            return current;
+        }
+        CompletableFuture<Entry> mine = new CompletableFuture<>();
+        CompletableFuture<Entry> running = inFlight.putIfAbsent(jwksUrl, mine);
+        long remaining = deadline - Time.currentTimeMillis();
+        if (running != null) {
+            try {
+                return running.get(Math.max(1, remaining), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 return null;
             }
+        }
+        Entry fetched = null;
+        try {
+            fetched = fetch(session, config, jwksUrl, (int) Math.max(1, Math.min(remaining, config.readTimeoutMillis())));
+            return fetched;
+        } finally {
+            mine.complete(fetched);
+            inFlight.remove(jwksUrl, mine);
+        }
+    }
+
+    @SuppressWarnings("deprecation") // JWKSUtils still takes JWK.Use
+    private Entry fetch(KeycloakSession session, CernerIdentityProviderConfig config, String jwksUrl, int timeoutMillis) {
+        try (SimpleHttpResponse response = CernerHttp.client(session, Math.min(timeoutMillis, config.connectTimeoutMillis()), timeoutMillis)
+                .doGet(jwksUrl).header("Accept", "application/json").asResponse()) {
+            if (response.getStatus() != 200) {
+                LOG.warnf("JWKS %s answered HTTP %d (IdP %s)", jwksUrl, response.getStatus(), config.getAlias());
+                return null;
+            }
+            JSONWebKeySet set = JsonSerialization.readValue(response.asString(), JSONWebKeySet.class);
+            Map<String, KeyWrapper> keys = new HashMap<>();
+            if (set != null && set.getKeys() != null) {
+                // Cerner's JWKs carry neither "use" nor "alg" (docs/ehr/cerner.md §7): treat them as signing keys.
+                JWKSUtils.getKeyWrappersForUse(set, JWK.Use.SIG, true).getKeys()
+                        .forEach(k -> keys.put(k.getKid(), k));
+            }
+            Entry fresh = new Entry(Map.copyOf(keys), Time.currentTimeMillis());
+            cache.put(jwksUrl, fresh);
+            LOG.debugf("Fetched JWKS %s: %d keys", jwksUrl, keys.size());
+            return fresh;
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("Could not fetch JWKS %s for IdP %s: %s", jwksUrl, config.getAlias(), e.getClass().getSimpleName());
+            return null;
         }
     }
 
@@ -106,11 +151,18 @@ final class CernerJwks {
         return cache.size();
     }
 
-    private static void sleep(long millis) {
+    /** Sleeps until {@code wakeAt} (epoch millis); false when interrupted. */
+    private static boolean sleepUntil(long wakeAt) {
+        long millis = wakeAt - Time.currentTimeMillis();
+        if (millis <= 0) {
+            return true;
+        }
         try {
             Thread.sleep(millis);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 }
