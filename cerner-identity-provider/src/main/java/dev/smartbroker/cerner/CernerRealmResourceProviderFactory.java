@@ -14,7 +14,7 @@ public final class CernerRealmResourceProviderFactory implements RealmResourcePr
 
     public static final String PROVIDER_ID = "cerner";
 
-    private CernerRealmResourceSettings settings = CernerRealmResourceSettings.from(null);
+    private CernerRealmResourceSettings settings = new CernerRealmResourceSettings(CernerRealmResourceSettings.DEFAULT_JWKS_MAX_AGE_SECONDS);
 
     @Override
     public RealmResourceProvider create(KeycloakSession session) {

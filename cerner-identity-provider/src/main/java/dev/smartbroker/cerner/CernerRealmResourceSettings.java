@@ -2,6 +2,7 @@ package dev.smartbroker.cerner;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 import org.keycloak.Config;
 
@@ -16,7 +17,8 @@ record CernerRealmResourceSettings(int jwksMaxAgeSeconds) {
     static final int DEFAULT_JWKS_MAX_AGE_SECONDS = 300;
 
     static CernerRealmResourceSettings from(Config.Scope config) {
-        int maxAge = config == null ? DEFAULT_JWKS_MAX_AGE_SECONDS : config.getInt("jwks-max-age-seconds", DEFAULT_JWKS_MAX_AGE_SECONDS);
+        int maxAge = SpiSettings.of(config, "realm-restapi-extension", CernerRealmResourceProviderFactory.PROVIDER_ID,
+                Set.of("jwks-max-age-seconds")).getInt("jwks-max-age-seconds", DEFAULT_JWKS_MAX_AGE_SECONDS);
         return new CernerRealmResourceSettings(Math.max(0, Math.min(86_400, maxAge)));
     }
 

@@ -11,7 +11,8 @@ import org.keycloak.Config;
 
 /**
  * Server-wide settings of the Cerner provider, read from Keycloak's configuration
- * ({@code --spi-identity-provider--cerner--<name>=<value>} or {@code KC_SPI_IDENTITY_PROVIDER__CERNER__<NAME>}).
+ * ({@code --spi-identity-provider--cerner--<name>=<value>}, {@code KC_SPI_IDENTITY_PROVIDER__CERNER__<NAME>} or
+ * {@code spi-identity-provider--cerner--<name>=<value>} in keycloak.conf; see {@link SpiSettings}).
  */
 record CernerSettings(long discoveryCacheSeconds, long jwksCacheSeconds, Set<String> trustedAuthorizationHosts,
                       int assertionLifetimeSeconds) {
@@ -23,13 +24,15 @@ record CernerSettings(long discoveryCacheSeconds, long jwksCacheSeconds, Set<Str
     static final int DEFAULT_ASSERTION_LIFETIME_SECONDS = 120;
     static final int MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
+    static final Set<String> NAMES = Set.of("discovery-cache-seconds", "jwks-cache-seconds", "trusted-authorization-hosts",
+            "assertion-lifetime-seconds");
+
     static CernerSettings from(Config.Scope config) {
-        long discovery = config == null ? DEFAULT_DISCOVERY_CACHE_SECONDS
-                : config.getLong("discovery-cache-seconds", DEFAULT_DISCOVERY_CACHE_SECONDS);
-        long jwks = config == null ? DEFAULT_JWKS_CACHE_SECONDS : config.getLong("jwks-cache-seconds", DEFAULT_JWKS_CACHE_SECONDS);
-        String hosts = config == null ? DEFAULT_TRUSTED_HOSTS : config.get("trusted-authorization-hosts", DEFAULT_TRUSTED_HOSTS);
-        int assertion = config == null ? DEFAULT_ASSERTION_LIFETIME_SECONDS
-                : config.getInt("assertion-lifetime-seconds", DEFAULT_ASSERTION_LIFETIME_SECONDS);
+        SpiSettings settings = SpiSettings.of(config, "identity-provider", CernerIdentityProviderFactory.PROVIDER_ID, NAMES);
+        long discovery = settings.getLong("discovery-cache-seconds", DEFAULT_DISCOVERY_CACHE_SECONDS);
+        long jwks = settings.getLong("jwks-cache-seconds", DEFAULT_JWKS_CACHE_SECONDS);
+        String hosts = settings.get("trusted-authorization-hosts", DEFAULT_TRUSTED_HOSTS);
+        int assertion = settings.getInt("assertion-lifetime-seconds", DEFAULT_ASSERTION_LIFETIME_SECONDS);
         return new CernerSettings(Math.max(0, discovery), Math.max(0, jwks),
                 Arrays.stream(hosts.split(",")).map(String::trim).filter(s -> !s.isEmpty())
                         .map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet()),

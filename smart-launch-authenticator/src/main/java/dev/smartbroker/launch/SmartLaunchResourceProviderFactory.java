@@ -1,6 +1,9 @@
 package dev.smartbroker.launch;
 
 import java.util.Map;
+import java.util.Set;
+
+import dev.smartbroker.cerner.SpiSettings;
 
 import org.keycloak.Config;
 import org.keycloak.models.KeycloakSession;
@@ -39,8 +42,8 @@ public final class SmartLaunchResourceProviderFactory implements RealmResourcePr
 
     @Override
     public void init(Config.Scope config) {
-        long configured = config == null ? DEFAULT_PENDING_LAUNCH_SECONDS
-                : config.getLong("pending-launch-seconds", DEFAULT_PENDING_LAUNCH_SECONDS);
+        long configured = SpiSettings.of(config, "realm-restapi-extension", PROVIDER_ID, Set.of("pending-launch-seconds"))
+                .getLong("pending-launch-seconds", DEFAULT_PENDING_LAUNCH_SECONDS);
         pendingLaunchSeconds = Math.max(10, Math.min(3600, configured));
     }
 
