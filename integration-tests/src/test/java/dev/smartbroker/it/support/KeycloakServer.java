@@ -101,6 +101,8 @@ public final class KeycloakServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+        // Replaced, not rewritten: the file may be a hard link shared with a twin (see twinOfBuilt).
+        Files.deleteIfExists(marker);
         Files.writeString(marker, fingerprint);
     }
 
@@ -135,6 +137,36 @@ public final class KeycloakServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A twin of a distribution that {@link #start} already built, for a server of its own beside the shared one: it
+     * starts without another {@code kc.sh build}. Files are hard links (the distribution is ~200 MB), except
+     * {@code conf/}, which is copied so that the twin's {@code keycloak.conf} can differ, and {@code data/}, left out.
+     */
+    public static Path twinOfBuilt(Path home, Path target) throws IOException {
+        deleteTree(target);
+        try (Stream<Path> walk = Files.walk(home)) {
+            for (Path source : walk.toList()) {
+                Path relative = home.relativize(source);
+                if (relative.startsWith("data")) {
+                    continue;
+                }
+                Path twin = target.resolve(relative.toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(twin);
+                } else if (relative.startsWith("conf")) {
+                    Files.copy(source, twin, StandardCopyOption.COPY_ATTRIBUTES);
+                } else {
+                    try {
+                        Files.createLink(twin, source);
+                    } catch (IOException | UnsupportedOperationException e) {
+                        Files.copy(source, twin, StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                }
+            }
+        }
+        return target;
     }
 
     public String url() {
