@@ -2,18 +2,15 @@ package dev.smartbroker.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.smartbroker.it.support.Chromium;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.PostLogoutRedirects;
+import dev.smartbroker.it.support.SampleAppBrowser;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
 import dev.smartbroker.simulator.Endpoint;
 import org.junit.jupiter.api.AfterEach;
@@ -21,13 +18,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
-import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
-import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -45,22 +39,21 @@ class SampleAppTabsIT {
     private static final String LAUNCH_ENDED = "This launch could not be completed (it expired or another window replaced it). "
             + "Close this window and open the app again from the patient's chart.";
 
+    private SampleAppBrowser clinician;
     private WebDriver browser;
     private WebDriverWait wait;
-    private Path screenshots;
 
     @BeforeEach
     void open() throws Exception {
-        Path work = Path.of(System.getProperty("it.work.dir", "target/it-work"));
-        screenshots = Files.createDirectories(work.resolve("screenshots"));
-        browser = Chromium.start(Files.createTempDirectory(work, "chromium-"));
-        wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+        clinician = new SampleAppBrowser();
+        browser = clinician.driver();
+        wait = clinician.await();
     }
 
     @AfterEach
     void close() {
-        if (browser != null) {
-            browser.quit();
+        if (clinician != null) {
+            clinician.close();
         }
     }
 
@@ -152,29 +145,12 @@ class SampleAppTabsIT {
 
     /** In the simulated PowerChart, launches the sample app (through the broker's registration) for a patient. */
     private void launchFromPowerChart(Environment env, String patientId) {
-        browser.get(env.simulator().baseUrl() + "/launcher?tenant=" + Environment.SANDBOX_TENANT);
-        WebElement row = browser.findElement(By.id("launch-" + patientId));
-        new Select(row.findElement(By.name("app"))).selectByValue(Environment.BROKER_CLIENT_ID);
-        row.findElement(By.tagName("button")).click();
+        clinician.launchFromPowerChart(env, Environment.SANDBOX_TENANT, patientId, Environment.BROKER_CLIENT_ID);
     }
 
     /** Signs in at Cerner if asked, allows the app if asked, and returns the URL of the app page the tab lands on. */
     private String signInAndAwaitTheApp(Environment env) {
-        wait.until(ExpectedConditions.or(ExpectedConditions.presenceOfElementLocated(By.id("login")),
-                ExpectedConditions.presenceOfElementLocated(By.id("allow")), ExpectedConditions.presenceOfElementLocated(By.id("context"))));
-        if (!browser.findElements(By.id("login")).isEmpty()) {
-            browser.findElement(By.id("username")).sendKeys("portal");
-            browser.findElement(By.id("password")).sendKeys("portal");
-            browser.findElement(By.id("sign-in")).click();
-            wait.until(ExpectedConditions.or(ExpectedConditions.presenceOfElementLocated(By.id("allow")),
-                    ExpectedConditions.presenceOfElementLocated(By.id("context"))));
-        }
-        if (!browser.findElements(By.id("allow")).isEmpty()) {
-            browser.findElement(By.id("allow")).click();
-        }
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("context")));
-        assertThat(browser.getCurrentUrl()).startsWith(env.sampleAppUrl() + "/launch/");
-        return browser.getCurrentUrl();
+        return clinician.signInAndAwaitTheApp(env, "portal", "portal");
     }
 
     private void reload(String tab, String expectedUrl) {
@@ -223,6 +199,6 @@ class SampleAppTabsIT {
     }
 
     private void screenshot(String name) throws Exception {
-        Files.write(screenshots.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        clinician.screenshot(name);
     }
 }

@@ -87,6 +87,12 @@ class LaunchController {
             html.append("<p id=\"notice\" style=\"color:#8a4b00\">").append(Pages.esc(Pages.OUTDATED)).append("</p>");
         }
         PatientBanner.Banner patient = banner.load(accessToken);
+        if (patient.sessionEnded()) {
+            // The browser's Keycloak session ended, e.g. another clinician launched on this workstation: this tab must
+            // neither go on as the previous clinician nor silently become the next one.
+            launches.remove(request, launch);
+            return html(HttpStatus.NOT_FOUND, Pages.launchEnded());
+        }
         if (patient.error() == null) {
             html.append("<div id=\"banner\" style=\"background:#eef4fb;border:1px solid #9cc1e6;padding:.6rem 1rem;margin-bottom:1rem\">")
                     .append("<b id=\"banner-name\">").append(Pages.esc(patient.name())).append("</b> &middot; born <span id=\"banner-birthdate\">")

@@ -17,10 +17,19 @@ import org.springframework.web.client.RestClientResponseException;
 class PatientBanner {
 
     /** What the banner shows, or why it cannot. */
-    record Banner(String name, String birthDate, String gender, String patientId, String error) {
+    record Banner(String name, String birthDate, String gender, String patientId, String error, boolean sessionEnded) {
+
+        Banner(String name, String birthDate, String gender, String patientId, String error) {
+            this(name, birthDate, gender, patientId, error, false);
+        }
 
         static Banner failed(String error) {
             return new Banner(null, null, null, null, error);
+        }
+
+        /** Keycloak no longer accepts this launch's token: its session ended (logout, or another clinician's launch). */
+        static Banner ended() {
+            return new Banner(null, null, null, null, "the launch's Keycloak session has ended", true);
         }
     }
 
@@ -39,6 +48,9 @@ class PatientBanner {
                     .accept(MediaType.APPLICATION_JSON)
                     .retrieve().body(JsonNode.class);
         } catch (RestClientResponseException e) {
+            if (e.getStatusCode().value() == 401) {
+                return Banner.ended();
+            }
             JsonNode error = e.getResponseBodyAs(JsonNode.class);
             return Banner.failed(error == null ? "HTTP " + e.getStatusCode().value() : error.path("error").asText() + ": "
                     + error.path("error_description").asText());
