@@ -7,14 +7,17 @@
 <#import "template.ftl" as layout>
 <@layout.registrationLayout displayMessage=false; section>
     <#if section = "header">
-        ${msg(smartTitleKey!"smartErrorServerTitle")}
+        ${msg(smartTitleKey!"smartErrorServerTitle", "", smartEhr!"", smartChart!"", smartEhrStart!"")}
     <#elseif section = "form">
         <div id="smart-launch-error" data-smart-problem="${smartProblem!''}">
             <p class="instruction" id="smart-error-message">${message.summary}</p>
             <#if smartMoreInfoUrl??>
-                <p id="smart-more-info"><a href="${smartMoreInfoUrl}" rel="noopener noreferrer">${msg("smartMoreInformation")}</a></p>
+                <p id="smart-more-info"><a href="${smartMoreInfoUrl}" rel="noopener noreferrer">${msg("smartMoreInformation", "", smartEhr!"", smartChart!"", smartEhrStart!"")}</a></p>
             </#if>
-            <p class="instruction" id="smart-next-step" style="margin-top:1rem">${msg("smartNextStep")}</p>
+            <p class="instruction" id="smart-next-step" style="margin-top:1rem">${msg("smartNextStep", "", smartEhr!"", smartChart!"", smartEhrStart!"")}</p>
+            <#if smartErrorReference??>
+                <p class="instruction" id="smart-error-reference">${msg("smartErrorReferenceLine", smartErrorTime!"", smartErrorReference)}</p>
+            </#if>
             <#if traceId??>
                 <p class="instruction" id="traceId">${msg("traceIdSupportMessage", traceId)}</p>
             </#if>

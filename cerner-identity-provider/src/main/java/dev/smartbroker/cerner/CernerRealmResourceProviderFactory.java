@@ -1,48 +1,21 @@
 package dev.smartbroker.cerner;
 
-import java.util.Map;
+import java.util.Set;
 
-import org.keycloak.Config;
-import org.keycloak.models.KeycloakSession;
-import org.keycloak.models.KeycloakSessionFactory;
-import org.keycloak.provider.ServerInfoAwareProviderFactory;
-import org.keycloak.services.resource.RealmResourceProvider;
-import org.keycloak.services.resource.RealmResourceProviderFactory;
+import dev.smartbroker.smart.api.SmartApiProviderFactory;
+import dev.smartbroker.smart.api.SmartRealmResourceProviderFactory;
+import dev.smartbroker.smart.tenant.SmartTenantConfig;
 
-/** Serves {@link CernerRealmResource} at {@code /realms/{realm}/cerner}. */
-public final class CernerRealmResourceProviderFactory implements RealmResourceProviderFactory, ServerInfoAwareProviderFactory {
+/**
+ * The realm's SMART API again at {@code /realms/{realm}/cerner}: the path Cerner users registered before the core had
+ * a neutral one ({@code /cerner/jwks} in Cerner Central, {@code /cerner/launch-token} in their apps). It accepts the
+ * {@code cerner-launch-token} client scope of those realms, and its JWKS publishes exactly the RS384 and ES384 keys
+ * Cerner accepts for client assertions (docs/ehr/cerner.md §3.2).
+ */
+public final class CernerRealmResourceProviderFactory extends SmartApiProviderFactory {
 
     public static final String PROVIDER_ID = "cerner";
-
-    private CernerRealmResourceSettings settings = new CernerRealmResourceSettings(CernerRealmResourceSettings.DEFAULT_JWKS_MAX_AGE_SECONDS);
-
-    @Override
-    public RealmResourceProvider create(KeycloakSession session) {
-        CernerRealmResource resource = new CernerRealmResource(session, settings);
-        return new RealmResourceProvider() {
-            @Override
-            public Object getResource() {
-                return resource;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    @Override
-    public void init(Config.Scope config) {
-        settings = CernerRealmResourceSettings.from(config);
-    }
-
-    @Override
-    public void postInit(KeycloakSessionFactory factory) {
-    }
-
-    @Override
-    public void close() {
-    }
+    public static final String TOKEN_SCOPE = "cerner-launch-token";
 
     @Override
     public String getId() {
@@ -50,7 +23,12 @@ public final class CernerRealmResourceProviderFactory implements RealmResourcePr
     }
 
     @Override
-    public Map<String, String> getOperationalInfo() {
-        return settings.describe();
+    protected Set<String> tokenScopes() {
+        return Set.of(TOKEN_SCOPE, SmartRealmResourceProviderFactory.TOKEN_SCOPE);
+    }
+
+    @Override
+    protected Set<String> assertionAlgorithms() {
+        return Set.of(SmartTenantConfig.ALG_RS384, SmartTenantConfig.ALG_ES384);
     }
 }

@@ -62,6 +62,12 @@ class LaunchErrorsIT {
         pageCheck.accept(page);
         JsonNode event = Events.await(env, start, eventType, error);
         assertThat(event.path("details").path("reason").asText()).isNotBlank();
+        // The help desk finds the event by the reference and time the clinician reads out.
+        String reference = event.path("details").path("reference").asText();
+        assertThat(reference).matches("[2-9A-Z]{4}-[2-9A-Z]{4}");
+        assertThat(page.text("#smart-error-reference")).contains(reference).contains(" UTC")
+                .contains(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(java.time.ZoneOffset.UTC)
+                        .format(Instant.ofEpochMilli(event.path("time").asLong())));
         assertThat(event.toString()).doesNotContain("12724065").doesNotContain("12724067");
         assertThat(env.admin().userSessionCount(env.realm())).as("user sessions").isEqualTo(sessionsBefore);
         return event;
@@ -112,7 +118,7 @@ class LaunchErrorsIT {
         void the_unknown_tenant_page_is_localized(Environment env) {
             Browser.Page page = new Browser().acceptLanguage("es")
                     .get(env.realmUrl() + "/smart-launch/sample-app?iss=https://fhir.example.org/r4/t&launch=abc");
-            assertThat(page.text("#kc-page-title")).isEqualTo("Historia clínica desconocida");
+            assertThat(page.text("#kc-page-title")).isEqualTo("Sistema clínico desconocido");
             assertThat(page.text("#smart-next-step")).startsWith("Cierre esta ventana");
         }
 

@@ -196,7 +196,7 @@ class LaunchTokenIT {
         String path = "/realms/smart/clients/" + uuid + "/default-client-scopes/";
         String scopeId = null;
         for (JsonNode s : env.admin().get("/realms/smart/client-scopes").json()) {
-            if ("cerner-launch-token".equals(s.path("name").asText())) {
+            if ("smart-launch-token".equals(s.path("name").asText())) {
                 scopeId = s.path("id").asText();
             }
         }

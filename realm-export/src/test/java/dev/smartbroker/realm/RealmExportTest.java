@@ -60,7 +60,7 @@ class RealmExportTest {
             model.setAlias(idp.path("alias").asText());
             model.setStoreToken(idp.path("storeToken").asBoolean());
             idp.path("config").fields().forEachRemaining(e -> model.getConfig().put(e.getKey(), e.getValue().asText()));
-            CernerIdentityProviderConfig config = new CernerIdentityProviderConfig(model);
+            CernerIdentityProviderConfig config = CernerIdentityProviderConfig.withDefaultSettings(model);
             config.validate(null);
             aliases.add(model.getAlias());
         }
@@ -93,7 +93,7 @@ class RealmExportTest {
         JsonNode realm = realm(file, Map.of());
         JsonNode app = find(realm.path("clients"), "clientId", "sample-app");
         assertThat(app.path("attributes").path("pkce.code.challenge.method").asText()).isEqualTo("S256");
-        assertThat(names(app.path("defaultClientScopes"), null)).contains("smart-launch-context", "cerner-launch-token");
+        assertThat(names(app.path("defaultClientScopes"), null)).contains("smart-launch-context", "smart-launch-token");
         JsonNode context = find(realm.path("clientScopes"), "name", "smart-launch-context");
         Set<String> fields = new HashSet<>();
         context.path("protocolMappers").forEach(m -> fields.add(m.path("config").path("smart.field").asText()));

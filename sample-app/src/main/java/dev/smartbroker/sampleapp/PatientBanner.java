@@ -43,7 +43,7 @@ class PatientBanner {
     Banner load(String keycloakAccessToken) {
         JsonNode cerner;
         try {
-            cerner = http.get().uri(keycloak.issuer() + "/cerner/launch-token")
+            cerner = http.get().uri(keycloak.issuer() + "/smart/launch-token")
                     .header(HttpHeaders.AUTHORIZATION, "Bearer " + keycloakAccessToken)
                     .accept(MediaType.APPLICATION_JSON)
                     .retrieve().body(JsonNode.class);

@@ -125,7 +125,7 @@ final class FakeKeycloak implements AutoCloseable {
                 Grant grant = accessTokens.get(bearer(exchange));
                 send(exchange, grant == null ? 401 : 200, grant == null ? Map.of("error", "invalid_token")
                         : Map.of("sub", SUBJECT, "name", "Dr Fake"));
-            } else if (path.equals(realm + "/cerner/launch-token")) {
+            } else if (path.equals(realm + "/smart/launch-token")) {
                 Grant grant = accessTokens.get(bearer(exchange));
                 if (grant == null || grant.launchId() == null) {
                     send(exchange, 404, Map.of("error", "launch_not_found", "error_description", "no launch"));

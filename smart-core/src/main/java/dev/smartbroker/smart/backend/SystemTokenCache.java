@@ -1,0 +1,49 @@
+package dev.smartbroker.smart.backend;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * System tokens obtained from EHR tenants, per node, keyed by realm, tenant and the exact scope set. A client only
+ * reaches an entry after its own grant allowed every scope of the key, so no client receives a token carrying a
+ * scope it was not allowed. Losing the cache (restart, another node) costs one upstream call, never an error.
+ */
+public final class SystemTokenCache {
+
+    public record Entry(String accessToken, String scope, long expiresAt, long lifetime) {
+
+        /** Reused until shortly before expiry: a minute for Cerner's 570 s tokens, a fifth of shorter lifetimes. */
+        boolean isFresh(long now) {
+            long ahead = Math.min(60, Math.max(1, lifetime / 5));
+            return expiresAt - ahead > now;
+        }
+
+        @Override
+        public String toString() {
+            return "Entry[scope=" + scope + ", expiresAt=" + expiresAt + "]";
+        }
+    }
+
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+    public Optional<Entry> fresh(String key, long now) {
+        Entry entry = entries.get(key);
+        if (entry == null) {
+            return Optional.empty();
+        }
+        if (!entry.isFresh(now)) {
+            entries.remove(key, entry);
+            return Optional.empty();
+        }
+        return Optional.of(entry);
+    }
+
+    public void put(String key, Entry entry) {
+        entries.put(key, entry);
+    }
+
+    public int size() {
+        return entries.size();
+    }
+}

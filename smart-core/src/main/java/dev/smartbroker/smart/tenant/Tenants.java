@@ -1,0 +1,111 @@
+package dev.smartbroker.smart.tenant;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import dev.smartbroker.smart.SmartProfile;
+import org.keycloak.broker.provider.IdentityProvider;
+import org.keycloak.models.IdentityProviderModel;
+import org.keycloak.models.KeycloakSession;
+
+/**
+ * The {@code iss} allowlist: the realm's SMART tenants, of every profile. Resolution is an exact match of canonical FHIR
+ * base URLs and makes no network call, so an attacker-chosen {@code iss} never receives a request, let alone our client
+ * credentials (docs/ehr/smart-app-launch.md §11).
+ */
+public final class Tenants {
+
+    /** A configured tenant (one EHR registration) that matched an {@code iss}. */
+    public record Tenant(String alias, String providerId, String tenantId, FhirBaseUrl fhirBaseUrl, boolean enabled,
+                         String environment, Set<String> launchApps) {
+    }
+
+    private Tenants() {
+    }
+
+    /**
+     * The tenant that launches {@code clientId} from the FHIR base {@code iss}: the one that lists the app, else the one
+     * that lists no apps. Saving a tenant refuses overlaps, so there is at most one; should stored configurations still
+     * overlap, the launch is refused rather than given to whichever alias sorts first ({@link Resolution#conflicting()}).
+     * Disabled tenants count only when no enabled one matches.
+     */
+    public static Resolution resolve(KeycloakSession session, String iss, String clientId) {
+        Optional<FhirBaseUrl> wanted = FhirBaseUrl.parse(iss);
+        if (wanted.isEmpty()) {
+            return Resolution.NONE;
+        }
+        List<Tenant> matching = configs(session).stream()
+                .map(Tenants::tenant)
+                .flatMap(Optional::stream)
+                .filter(tenant -> tenant.fhirBaseUrl().equals(wanted.get()))
+                .filter(tenant -> tenant.launchApps().isEmpty() || tenant.launchApps().contains(clientId))
+                .toList();
+        for (boolean enabled : new boolean[]{true, false}) {
+            List<Tenant> candidates = matching.stream().filter(t -> t.enabled() == enabled).toList();
+            List<Tenant> listing = candidates.stream().filter(t -> t.launchApps().contains(clientId)).toList();
+            List<Tenant> best = listing.isEmpty() ? candidates : listing;
+            if (best.size() == 1) {
+                return new Resolution(Optional.of(best.get(0)), List.of());
+            }
+            if (best.size() > 1) {
+                return new Resolution(Optional.empty(), best.stream().map(Tenant::alias).sorted().toList());
+            }
+        }
+        return Resolution.NONE;
+    }
+
+    /** The tenant of a launch, none, or the tenants that claim it at once (a configuration to fix). */
+    public record Resolution(Optional<Tenant> tenant, List<String> conflicting) {
+
+        static final Resolution NONE = new Resolution(Optional.empty(), List.of());
+
+        public boolean ambiguous() {
+            return !conflicting.isEmpty();
+        }
+    }
+
+    /** The tenant behind an identity provider alias, if it is a SMART tenant. */
+    public static Optional<Tenant> byAlias(KeycloakSession session, String alias) {
+        return config(session, alias).flatMap(Tenants::tenant);
+    }
+
+    /** The typed configuration behind an identity provider alias, if it is a SMART tenant. */
+    public static Optional<SmartTenantConfig> config(KeycloakSession session, String alias) {
+        IdentityProviderModel model = alias == null || alias.length() > 255 ? null : session.identityProviders().getByAlias(alias);
+        if (model == null) {
+            return Optional.empty();
+        }
+        SmartTenantType type = types(session).get(model.getProviderId());
+        return type == null ? Optional.empty() : Optional.of(type.config(model));
+    }
+
+    /** Every SMART tenant of the session's realm, whatever its profile. */
+    public static List<SmartTenantConfig> configs(KeycloakSession session) {
+        Map<String, SmartTenantType> types = types(session);
+        return session.identityProviders().getAllStream()
+                .filter(model -> types.containsKey(model.getProviderId()))
+                .map(model -> types.get(model.getProviderId()).config(model))
+                .toList();
+    }
+
+    /** The profile of a SMART identity-provider type, or null when {@code providerId} is none. */
+    public static SmartProfile profile(KeycloakSession session, String providerId) {
+        SmartTenantType type = types(session).get(providerId);
+        return type == null ? null : type.profile();
+    }
+
+    /** The SMART identity-provider types deployed on this server, by provider id. */
+    public static Map<String, SmartTenantType> types(KeycloakSession session) {
+        return session.getKeycloakSessionFactory().getProviderFactoriesStream(IdentityProvider.class)
+                .filter(factory -> factory instanceof SmartTenantType)
+                .collect(Collectors.toMap(factory -> factory.getId(), factory -> (SmartTenantType) factory, (a, b) -> a));
+    }
+
+    private static Optional<Tenant> tenant(SmartTenantConfig config) {
+        return config.fhirBaseUrl().map(base -> new Tenant(config.getAlias(), config.getProviderId(), config.tenantId(), base,
+                config.isEnabled(), config.environment(), config.launchApps()));
+    }
+}

@@ -1,0 +1,28 @@
+package dev.smartbroker.smart.launch;
+
+import java.util.stream.Stream;
+
+import dev.smartbroker.smart.claims.SmartLaunchContextMapper;
+import org.keycloak.models.ClientModel;
+import org.keycloak.models.ClientScopeModel;
+import org.keycloak.models.ProtocolMapperModel;
+
+/**
+ * A client may be launched when it would receive SMART launch context: it has a SMART launch-context mapper
+ * itself or through one of its assigned (default or optional) client scopes. Admins switch this on in the admin
+ * console by assigning the realm's {@code smart-launch-context} client scope.
+ */
+final class LaunchableClients {
+
+    private LaunchableClients() {
+    }
+
+    static boolean isLaunchable(ClientModel client) {
+        Stream<ProtocolMapperModel> own = client.getProtocolMappersStream();
+        Stream<ProtocolMapperModel> fromScopes = Stream.concat(
+                        client.getClientScopes(true).values().stream(), client.getClientScopes(false).values().stream())
+                .flatMap(ClientScopeModel::getProtocolMappersStream);
+        return Stream.concat(own, fromScopes)
+                .anyMatch(m -> SmartLaunchContextMapper.PROVIDER_ID.equals(m.getProtocolMapper()));
+    }
+}
