@@ -60,7 +60,7 @@ public final class Tenants {
     /** The tenant of a launch, none, or the tenants that claim it at once (a configuration to fix). */
     public record Resolution(Optional<Tenant> tenant, List<String> conflicting) {
 
-        static final Resolution NONE = new Resolution(Optional.empty(), List.of());
+        public static final Resolution NONE = new Resolution(Optional.empty(), List.of());
 
         public boolean ambiguous() {
             return !conflicting.isEmpty();
@@ -89,6 +89,31 @@ public final class Tenants {
                 .filter(model -> types.containsKey(model.getProviderId()))
                 .map(model -> types.get(model.getProviderId()).config(model))
                 .toList();
+    }
+
+    /**
+     * The enabled identity providers of the realm that are not SMART tenants and forward one of {@code parameters}
+     * upstream (Keycloak's "Forwarded query parameters"): an app's {@code launch} or {@code iss} may be meant for them.
+     */
+    public static List<String> forwardersOf(KeycloakSession session, Set<String> parameters) {
+        Map<String, SmartTenantType> types = types(session);
+        return session.identityProviders().getAllStream()
+                .filter(model -> model.isEnabled() && !types.containsKey(model.getProviderId()))
+                .filter(model -> {
+                    String forwarded = model.getConfig() == null ? null : model.getConfig().get("forwardParameters");
+                    return forwarded != null && java.util.Arrays.stream(forwarded.split(","))
+                            .map(String::trim).anyMatch(parameters::contains);
+                })
+                .map(IdentityProviderModel::getAlias)
+                .sorted()
+                .toList();
+    }
+
+    /** Whether {@code alias} names an identity provider of the realm that is not a SMART tenant. */
+    public static boolean isOtherProvider(KeycloakSession session, String alias) {
+        IdentityProviderModel model = alias == null || alias.isBlank() || alias.length() > 255 ? null
+                : session.identityProviders().getByAlias(alias);
+        return model != null && !types(session).containsKey(model.getProviderId());
     }
 
     /** The profile of a SMART identity-provider type, or null when {@code providerId} is none. */

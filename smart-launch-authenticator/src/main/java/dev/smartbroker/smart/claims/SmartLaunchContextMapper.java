@@ -80,8 +80,8 @@ public final class SmartLaunchContextMapper extends AbstractOIDCProtocolMapper i
         }
         field.setOptions(options);
         field.setDefaultValue(Smart.PATIENT);
-        field.setHelpText("Which value of the app's EHR launch to emit: patient and encounter ids (as Cerner sent them),"
-                + " fhirUser (absolute URL of the clinician's FHIR resource), tenant (Cerner tenant id), fhir_base (the"
+        field.setHelpText("Which value of the app's EHR launch to emit: patient and encounter ids (as the EHR sent them),"
+                + " fhirUser (absolute URL of the clinician's FHIR resource), tenant (the tenant id), fhir_base (the"
                 + " tenant's FHIR base URL), need_patient_banner, smart_style_url, or identity_provider (the tenant's"
                 + " IdP alias). Tokens that do not come from an EHR launch carry none of them.");
         CONFIG_PROPERTIES.add(field);
@@ -106,7 +106,7 @@ public final class SmartLaunchContextMapper extends AbstractOIDCProtocolMapper i
 
     @Override
     public String getHelpText() {
-        return "Adds a value of the app's Cerner EHR launch (patient, encounter, fhirUser, tenant, FHIR base...) to the"
+        return "Adds a value of the app's EHR launch (patient, encounter, fhirUser, tenant, FHIR base...) to the"
                 + " tokens of that launch only; refreshed tokens keep their own launch.";
     }
 

@@ -1,6 +1,8 @@
 package dev.smartbroker.smart.launch;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.ws.rs.core.Response;
 
@@ -10,6 +12,7 @@ import dev.smartbroker.smart.page.LaunchErrors;
 import dev.smartbroker.smart.tenant.Tenants;
 import org.jboss.logging.Logger;
 import org.keycloak.OAuth2Constants;
+import org.keycloak.constants.AdapterConstants;
 import org.keycloak.authentication.AuthenticationFlowContext;
 import org.keycloak.authentication.authenticators.browser.IdentityProviderAuthenticator;
 import org.keycloak.events.Details;
@@ -22,9 +25,9 @@ import org.keycloak.protocol.oidc.endpoints.AuthorizationEndpoint;
 import org.keycloak.sessions.AuthenticationSessionModel;
 
 /**
- * Browser-flow step that turns an app's authorization request into an EHR launch at the right Cerner tenant.
+ * Browser-flow step that turns an app's authorization request into an EHR launch at the right SMART tenant.
  *
- * <p>Place it before "Cookie" in the browser flow: every launch needs its own Cerner round trip (the launch value
+ * <p>Place it before "Cookie" in the browser flow: every launch needs its own round trip to the EHR (the launch value
  * must be exchanged upstream), even when the browser already has a Keycloak session. It finds the launch of
  * <em>this</em> request, in this order:
  * <ol>
@@ -34,7 +37,8 @@ import org.keycloak.sessions.AuthenticationSessionModel;
  *       app wait in the browser, which fails closed.</li>
  * </ol>
  * Then it hands off to the tenant's identity provider, which sends {@code launch}, {@code aud} and PKCE upstream.
- * Without a launch it steps aside (ALTERNATIVE) or shows "open from PowerChart" (REQUIRED).
+ * Without a launch it steps aside (ALTERNATIVE) or shows "open from the EHR" (REQUIRED). Requests whose
+ * {@code iss}/{@code launch} are meant for another identity provider of the realm are left alone ({@link LaunchRequest}).
  */
 final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
 
@@ -56,31 +60,50 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         ClientModel client = authSession.getClient();
         EventBuilder event = context.getEvent().clone().client(client);
 
-        String iss = takeParameter(authSession, Smart.ISS);
-        String launchValue = takeParameter(authSession, Smart.LAUNCH);
+        String iss = parameter(authSession, Smart.ISS);
+        String launchValue = parameter(authSession, Smart.LAUNCH);
         String handle = takeParameter(authSession, LaunchParameters.HANDLE);
         boolean passive = "none".equals(authSession.getClientNote(OIDCLoginProtocol.PROMPT_PARAM));
 
-        Launch launch;
+        LaunchRequest.Verdict verdict = LaunchRequest.Verdict.NOT_OURS;
+        Tenants.Resolution resolution = null;
         if (iss != null || launchValue != null) {
+            String hint = idpHint(context);
+            boolean otherProvider = hint != null && Tenants.isOtherProvider(session, hint);
+            resolution = iss == null || otherProvider ? null : Tenants.resolve(session, iss, client.getClientId());
+            boolean noTenant = resolution == null || (!resolution.ambiguous() && resolution.tenant().isEmpty());
+            List<String> forwarders = otherProvider || !noTenant ? List.of() : Tenants.forwardersOf(session, Set.of(Smart.ISS, Smart.LAUNCH));
+            verdict = LaunchRequest.classify(iss, launchValue, otherProvider, resolution, forwarders);
+            if (verdict == LaunchRequest.Verdict.NOT_OURS) {
+                LOG.debugf("Authorization request of client %s carries launch parameters for another identity provider (%s)",
+                        client.getClientId(), otherProvider ? hint : String.join(",", forwarders));
+            } else {
+                // Ours: not copied into the stored client session, nor forwarded anywhere.
+                takeParameter(authSession, Smart.ISS);
+                takeParameter(authSession, Smart.LAUNCH);
+            }
+        }
+
+        Launch launch;
+        if (verdict != LaunchRequest.Verdict.NOT_OURS) {
             event.detail(Smart.DETAIL_LAUNCH_MODE, "authorize_parameters");
-            if (iss == null || launchValue == null) {
-                fail(context, event, LaunchErrors.Problem.MISSING_PARAMETERS, iss == null ? "iss missing" : "launch missing");
-                return;
+            switch (verdict) {
+                case MISSING_PARAMETERS -> {
+                    fail(context, event, LaunchErrors.Problem.MISSING_PARAMETERS, iss == null ? "iss missing" : "launch missing");
+                    return;
+                }
+                case AMBIGUOUS -> {
+                    event.detail("smart_tenants", String.join(",", resolution.conflicting()));
+                    fail(context, event, LaunchErrors.Problem.TENANT_AMBIGUOUS, "several tenants claim this iss for this app");
+                    return;
+                }
+                case UNKNOWN_TENANT -> {
+                    LOG.warnf("Refused a launch of client %s from an iss that matches no SMART tenant", client.getClientId());
+                    fail(context, event, LaunchErrors.Problem.UNKNOWN_TENANT, "iss matches no configured tenant");
+                    return;
+                }
+                default -> launch = new Launch(resolution.tenant().orElseThrow().alias(), iss, launchValue, "authorize_parameters");
             }
-            Tenants.Resolution resolution = Tenants.resolve(session, iss, client.getClientId());
-            if (resolution.ambiguous()) {
-                event.detail("smart_tenants", String.join(",", resolution.conflicting()));
-                fail(context, event, LaunchErrors.Problem.TENANT_AMBIGUOUS, "several tenants claim this iss for this app");
-                return;
-            }
-            Optional<Tenants.Tenant> tenant = resolution.tenant();
-            if (tenant.isEmpty()) {
-                LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant", client.getClientId());
-                fail(context, event, LaunchErrors.Problem.UNKNOWN_TENANT, "iss matches no configured tenant");
-                return;
-            }
-            launch = new Launch(tenant.get().alias(), iss, launchValue, "authorize_parameters");
         } else if (handle != null) {
             event.detail(Smart.DETAIL_LAUNCH_MODE, "handle");
             // Check the app before claiming: a handle shown to the wrong app must stay usable by the right one.
@@ -147,7 +170,7 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         authSession.setClientNote(Smart.NOTE_IDP_ALIAS, launch.idpAlias());
         authSession.setClientNote(Smart.NOTE_ISS, launch.iss());
         authSession.setClientNote(Smart.NOTE_LAUNCH, launch.launch());
-        LOG.debugf("Launch of client %s via %s goes to Cerner IdP %s", client.getClientId(), launch.mode(), launch.idpAlias());
+        LOG.debugf("Launch of client %s via %s goes to SMART tenant %s", client.getClientId(), launch.mode(), launch.idpAlias());
         context.getEvent().detail(Smart.DETAIL_LAUNCH_MODE, launch.mode()).detail(Details.IDENTITY_PROVIDER, launch.idpAlias());
         redirect(context, launch.idpAlias(), null);
     }
@@ -164,6 +187,18 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         Response page = LaunchErrors.page(context.getSession(), context.getAuthenticationSession(), event, problem, reason, null,
                 null, context.getAuthenticationSession().getClient().getClientId());
         context.forceChallenge(page);
+    }
+
+    /** An extra authorization parameter of the app's request, left in place. */
+    private static String parameter(AuthenticationSessionModel authSession, String name) {
+        String value = authSession.getClientNote(PARAM + name);
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    /** The identity provider the app asked for ({@code kc_idp_hint}), as Keycloak's own redirector reads it. */
+    private static String idpHint(AuthenticationFlowContext context) {
+        String hint = context.getUriInfo().getQueryParameters().getFirst(AdapterConstants.KC_IDP_HINT);
+        return hint != null ? hint : context.getAuthenticationSession().getClientNote(AdapterConstants.KC_IDP_HINT);
     }
 
     /** Reads an extra authorization parameter and removes it, so that it is not copied into the stored client session. */

@@ -10,7 +10,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.provider.ProviderConfigProperty;
 
-/** The "SMART EHR launch (Cerner)" browser-flow step. */
+/** The "SMART EHR launch" browser-flow step. */
 public final class SmartLaunchAuthenticatorFactory implements AuthenticatorFactory {
 
     public static final String PROVIDER_ID = "smart-ehr-launch";
@@ -30,12 +30,12 @@ public final class SmartLaunchAuthenticatorFactory implements AuthenticatorFacto
 
     @Override
     public String getDisplayType() {
-        return "SMART EHR launch (Cerner)";
+        return "SMART EHR launch";
     }
 
     @Override
     public String getHelpText() {
-        return "Sends an app's login through the Cerner tenant of its EHR launch (from the realm's SMART Launch URI, a"
+        return "Sends an app's login through the SMART tenant (identity provider) of its EHR launch (from the realm's SMART Launch URI, a"
                 + " kc_launch parameter, or iss and launch parameters). Put it first in the browser flow, before Cookie."
                 + " ALTERNATIVE: steps aside when there is no launch. REQUIRED: the app can only be opened from the EHR.";
     }

@@ -25,12 +25,12 @@ import org.keycloak.models.RealmModel;
 import org.keycloak.services.util.ResolveRelative;
 
 /**
- * The SMART Launch URI admins register in Code Console: {@code /realms/{realm}/smart-launch/{client_id}}.
+ * The SMART Launch URI admins register at the EHR (Cerner: in Code Console): {@code /realms/{realm}/smart-launch/{client_id}}.
  *
- * <p>PowerChart opens it with {@code iss} and {@code launch}. It checks {@code iss} against the configured tenants
+ * <p>The EHR (Cerner: PowerChart) opens it with {@code iss} and {@code launch}. It checks {@code iss} against the configured tenants
  * without any network call, parks the launch for the app and sends the browser, in the same window, to the app's
  * Home URL. The app then signs in with its ordinary OIDC code flow; the launch authenticator picks the launch up
- * there, so the Cerner round trip happens inside the app's own authorization request and the app receives only
+ * there, so the round trip to the EHR happens inside the app's own authorization request and the app receives only
  * the code it asked for.
  */
 public final class SmartLaunchResource {
@@ -88,7 +88,7 @@ public final class SmartLaunchResource {
         }
         Optional<Tenants.Tenant> tenant = resolution.tenant();
         if (tenant.isEmpty()) {
-            LOG.warnf("Refused a launch of client %s from an iss that matches no Cerner tenant of realm %s", clientId, realm.getName());
+            LOG.warnf("Refused a launch of client %s from an iss that matches no SMART tenant of realm %s", clientId, realm.getName());
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_TENANT,
                     "iss matches no configured tenant", null, null));
         }
