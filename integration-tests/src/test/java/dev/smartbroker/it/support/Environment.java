@@ -33,6 +33,13 @@ public final class Environment implements AutoCloseable {
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
     public static final String BROKER_JWT_CLIENT_ID = "smart-broker-demo-jwt";
     public static final int JWKS_MAX_AGE_SECONDS = 4;
+    /** A simulated EHR of the generic SMART dialect; the generic ITs register its Keycloak tenant through admin REST. */
+    public static final String GENERIC_TENANT = SimulatorConfig.GENERIC_TENANT;
+    public static final String GENERIC_IDP = "smart-generic";
+    /** The broker's registrations at the generic EHR (client_secret_post; backend services with the realm's JWKS). */
+    public static final String GENERIC_CLIENT_ID = "smart-broker-generic";
+    public static final String GENERIC_CLIENT_SECRET = "generic-broker-secret";
+    public static final String GENERIC_SYSTEM_CLIENT_ID = "smart-broker-generic-system";
     public static final String SYSTEM_ACCOUNT_ID = "smart-broker-demo-system";
     public static final List<String> SYSTEM_SCOPES = List.of("system/Patient.read", "system/Observation.read", "system/Encounter.read");
     public static final List<String> PROVIDER_SCOPES = List.of("launch", "openid", "fhirUser", "profile", "online_access",
@@ -57,6 +64,7 @@ public final class Environment implements AutoCloseable {
         SimulatorConfig defaults = SimulatorConfig.defaults();
         List<SimulatorConfig.Tenant> tenants = new ArrayList<>(defaults.tenants());
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
+        tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));
         CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;
@@ -104,6 +112,10 @@ public final class Environment implements AutoCloseable {
                 realmUrl + "/cerner/jwks", "v1", "provider", false));
         simulator.registerApp(new AppRegistration(SYSTEM_ACCOUNT_ID, "SMART broker demo (system account)", null, List.of(), null,
                 SYSTEM_SCOPES, realmUrl + "/cerner/jwks", "v1", "system", false));
+        simulator.registerApp(new AppRegistration(GENERIC_CLIENT_ID, "SMART broker at a generic EHR", GENERIC_CLIENT_SECRET,
+                List.of(realmUrl + "/broker/" + GENERIC_IDP + "/endpoint"), launchUri, PROVIDER_SCOPES, null, "v1", "provider", false));
+        simulator.registerApp(new AppRegistration(GENERIC_SYSTEM_CLIENT_ID, "SMART broker backend at a generic EHR", null, List.of(),
+                null, SYSTEM_SCOPES, realmUrl + "/smart/jwks", "v1", "system", false));
     }
 
     static String resource(String name) {

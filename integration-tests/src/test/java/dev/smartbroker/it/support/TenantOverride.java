@@ -35,7 +35,12 @@ public final class TenantOverride implements AutoCloseable {
      * removes it on close.
      */
     public static TenantOverride register(Environment env, String alias, Map<String, String> config) {
-        KeycloakAdmin.Response created = env.admin().post(instances(env), Map.of("alias", alias, "providerId", "cerner",
+        return register(env, "cerner", alias, config);
+    }
+
+    /** Registers a tenant of the SMART identity-provider type {@code providerId} ({@code cerner}, {@code smart}). */
+    public static TenantOverride register(Environment env, String providerId, String alias, Map<String, String> config) {
+        KeycloakAdmin.Response created = env.admin().post(instances(env), Map.of("alias", alias, "providerId", providerId,
                 "enabled", true, "hideOnLogin", true, "firstBrokerLoginFlowAlias", "smart first broker login", "config", config));
         if (created.status() != 201) {
             throw new IllegalStateException("could not register " + alias + ": " + created.status() + " " + created.body());
