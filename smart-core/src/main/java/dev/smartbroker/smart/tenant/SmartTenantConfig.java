@@ -28,7 +28,7 @@ import org.keycloak.utils.KeycloakSessionUtil;
  * overridden so that the generic OIDC machinery behaves the way a SMART EHR launch needs whatever the stored map says
  * (no token storage, no userinfo call, signature validation always on); where EHRs differ, the profile decides.
  */
-public class SmartTenantConfig extends OIDCIdentityProviderConfig {
+public class SmartTenantConfig extends FixedOidcSwitches {
 
     // Keys of the config map (admin console, REST, realm import), shared by every profile.
     public static final String FHIR_BASE_URL = "fhirBaseUrl";
@@ -273,38 +273,6 @@ public class SmartTenantConfig extends OIDCIdentityProviderConfig {
     }
 
     @Override
-    public String getUserInfoUrl() {
-        // Identity comes from the id_token (docs/ehr/smart-app-launch.md §5); Cerner has no userinfo endpoint.
-        return null;
-    }
-
-    @Override
-    public String getLogoutUrl() {
-        // SMART defines no front-channel logout for EHRs (docs/ehr/cerner.md §5); refresh tokens are revoked instead.
-        return null;
-    }
-
-    @Override
-    public boolean isBackchannelSupported() {
-        return false;
-    }
-
-    @Override
-    public boolean isDisableUserInfoService() {
-        return true;
-    }
-
-    @Override
-    public boolean isUseJwksUrl() {
-        return true;
-    }
-
-    @Override
-    public boolean isValidateSignature() {
-        return true;
-    }
-
-    @Override
     public boolean isDisableNonce() {
         return profile.disablesNonce();
     }
@@ -321,21 +289,6 @@ public class SmartTenantConfig extends OIDCIdentityProviderConfig {
         return text(ISSUER);
     }
 
-    @Override
-    public Boolean isStoreToken() {
-        // Tokens live sealed in the launch's session, never in the federated identity row.
-        return false;
-    }
-
-    @Override
-    public boolean isStoreTokenInSession() {
-        return false;
-    }
-
-    /** Whether the stored map asks Keycloak to store tokens (refused on save). */
-    boolean storesTokens() {
-        return Boolean.TRUE.equals(super.isStoreToken());
-    }
 
     @Override
     public String getDefaultScope() {
@@ -359,49 +312,12 @@ public class SmartTenantConfig extends OIDCIdentityProviderConfig {
     }
 
     @Override
-    public boolean isJwtX509HeadersEnabled() {
-        return false;
-    }
-
-    @Override
     public boolean isPkceEnabled() {
         return switch (pkceMode()) {
             case PKCE_ALWAYS -> true;
             case PKCE_NEVER -> false;
             default -> discovered != null && discovered.supportsS256();
         };
-    }
-
-    @Override
-    public String getPkceMethod() {
-        return "S256";
-    }
-
-    @Override
-    public String getForwardParameters() {
-        // Nothing of the app's request is forwarded to the EHR beyond what the SMART launch needs.
-        return "";
-    }
-
-    @Override
-    public boolean isLoginHint() {
-        return false;
-    }
-
-    @Override
-    public boolean isUiLocales() {
-        return false;
-    }
-
-    @Override
-    public boolean isPassMaxAge() {
-        return false;
-    }
-
-    @Override
-    public boolean isAccessTokenJwt() {
-        // Access tokens are opaque to the broker (Cerner's are JWEs): never parsed (docs/ehr/cerner.md §2.6).
-        return false;
     }
 
     @Override
