@@ -14,6 +14,7 @@ import dev.smartbroker.smart.idp.SmartIdentityProviderFactory;
 import dev.smartbroker.smart.support.SpiSettings;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import dev.smartbroker.smart.tenant.TenantFormFields;
+import dev.smartbroker.smart.tenant.TenantRegistration;
 import org.keycloak.models.IdentityProviderModel;
 import org.keycloak.provider.ProviderConfigProperty;
 
@@ -88,12 +89,16 @@ public final class CernerIdentityProviderFactory extends SmartIdentityProviderFa
                 .reword(CLIENT_AUTHENTICATION, null, "client_secret_basic: the secret Code Console shows for a Confidential app"
                         + " (enter it as Client secret; a vault reference like ${vault.cerner_secret} works). private_key_jwt:"
                         + " Keycloak signs a client assertion with a realm key; register this realm's JWKS URL"
-                        + " (.../realms/{realm}/cerner/jwks) in Cerner Central first.")
+                        + " (shown above once saved, .../realms/{realm}/cerner/jwks) in Code Console first, and type any"
+                        + " placeholder into Keycloak's Client Secret field (the form requires one; it is never sent).")
                 .reword(ASSERTION_ALGORITHM, null, "For private_key_jwt and backend services: the realm's active key of this"
                         + " algorithm signs the assertion. Cerner accepts RS384 and ES384 only.")
                 .reword(SCOPES, null, "Space-separated, exactly as ticked in Code Console (API Access), e.g. 'openid fhirUser"
                         + " user/Patient.read user/Encounter.read user/Observation.read'. Must include openid and fhirUser."
-                        + " No wildcards: Cerner drops them silently. 'launch' and the access-type scope are added for you.")
+                        + " No wildcards: Cerner drops them silently. 'launch' and the access-type scope are added for you."
+                        + " (Keycloak's 'Scopes' field under Advanced settings is not used: leave it empty.)")
+                .reword(TenantRegistration.LAUNCH_URI, "SMART Launch URI for Code Console (filled in on save)", "")
+                .reword(TenantRegistration.JWKS_URL, "JWKS URL for Code Console and Cerner Central (filled in on save)", "")
                 .reword(SMART_VERSION, null, "As set in Code Console (SMART Version). v1 scopes end in .read/.write, v2 scopes"
                         + " in .rs, .cruds and the like; Cerner drops scopes of the other syntax.")
                 .reword(ACCESS_TYPE, null, "As registered in Code Console. online: Cerner tokens can be refreshed while the"

@@ -63,6 +63,21 @@ final class CernerProfile implements SmartProfile {
     }
 
     @Override
+    public String apiPath() {
+        // Cerner accepts RS384 and ES384 assertions only; /cerner/jwks publishes exactly those (docs/ehr/cerner.md §3.2).
+        return PROVIDER_ID;
+    }
+
+    @Override
+    public String clientCredentialsAdvice(String authMethod, String clientId, String jwksUrl) {
+        return AUTH_PRIVATE_KEY_JWT.equals(authMethod)
+                ? "Cerner rejected the signed client assertion of app '" + clientId + "': in Code Console, the app's JWKS URL"
+                        + " must be " + jwksUrl + " (Cerner may take a few minutes to fetch a new key set)."
+                : "Cerner rejected app '" + clientId + "' with this secret: in Code Console open My Apps, the app, and copy"
+                        + " its Client Id and Client Secret again (a Public app has no secret: it cannot be used here).";
+    }
+
+    @Override
     public String keyRegistrationPlace() {
         return "Cerner Central";
     }

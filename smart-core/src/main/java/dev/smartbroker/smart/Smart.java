@@ -17,6 +17,12 @@ public final class Smart {
     public static final String LAUNCH = "launch";
     public static final String AUD = "aud";
 
+    // --- Paths and provider ids the launch module serves, which admins register at the EHR ---
+    /** {@code /realms/{realm}/smart-launch/{client_id}}: the SMART Launch URI of an app. */
+    public static final String LAUNCH_URI_PATH = "smart-launch";
+    /** The "SMART launch context" protocol mapper: a client whose scopes carry it can be launched. */
+    public static final String LAUNCH_CONTEXT_MAPPER = "smart-launch-context-mapper";
+
     // --- Scopes ---
     public static final String SCOPE_LAUNCH = "launch";
     public static final String SCOPE_OPENID = "openid";

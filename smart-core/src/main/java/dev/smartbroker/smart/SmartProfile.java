@@ -31,6 +31,28 @@ public interface SmartProfile {
     /** The EHR's name on pages ("Cerner"), or null for the tenant's display name or a neutral "the EHR". */
     String ehrName();
 
+    /**
+     * The path of the realm's SMART API whose JWKS this profile's tenants register ({@code /realms/{realm}/<path>/jwks}):
+     * {@code smart} unless the EHR accepts only some key types and a path of the profile's publishes just those.
+     */
+    default String apiPath() {
+        return "smart";
+    }
+
+    /**
+     * What to do when the EHR's token endpoint rejected the client's credentials, in the words of its developer console.
+     *
+     * @param authMethod the tenant's client authentication method
+     * @param jwksUrl    the realm JWKS URL the EHR must have registered for {@code private_key_jwt}
+     */
+    default String clientCredentialsAdvice(String authMethod, String clientId, String jwksUrl) {
+        return SmartTenantConfig.AUTH_PRIVATE_KEY_JWT.equals(authMethod)
+                ? "The EHR rejected the signed client assertion of client '" + clientId + "': register " + jwksUrl
+                        + " as the JWKS URL of that client at the EHR, and check the client id."
+                : "The EHR rejected client '" + clientId + "' with this secret: copy the client id and secret again from the"
+                        + " EHR's registration of the app.";
+    }
+
     /** Where an admin registers the realm's JWKS URL for backend services, for error advice. */
     default String keyRegistrationPlace() {
         return "the EHR's registration of the backend client";

@@ -28,6 +28,8 @@ public final class Environment implements AutoCloseable {
     public static final String NORTHWIND_IDP = "cerner-northwind";
     /** A simulated tenant that no realm export names: the test bed registers it and watches Keycloak discover it. */
     public static final String TESTBED_TENANT = "testbed-discovery";
+    /** A simulated tenant that no realm export names, for the set-up tests (connection check, saving defaults). */
+    public static final String SETUP_TENANT = "setup-check";
     /** Cerner-side registrations of the broker, as the demo realm's tenants name them. */
     public static final String BROKER_CLIENT_ID = "smart-broker-demo";
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
@@ -65,6 +67,7 @@ public final class Environment implements AutoCloseable {
         List<SimulatorConfig.Tenant> tenants = new ArrayList<>(defaults.tenants());
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
         tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));
+        tenants.add(new SimulatorConfig.Tenant(SETUP_TENANT, "Set-up check", new TenantSettings()));
         CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;

@@ -16,7 +16,7 @@ import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 
 import dev.smartbroker.smart.Smart;
-import dev.smartbroker.smart.backend.ClientAssertions;
+import dev.smartbroker.smart.backend.BackendRequests;
 import dev.smartbroker.smart.backend.SystemTokenCache;
 import dev.smartbroker.smart.discovery.SmartConfiguration;
 import dev.smartbroker.smart.http.UpstreamException;
@@ -183,14 +183,8 @@ final class SystemTokenEndpoint {
     private SystemTokenCache.Entry fetch(SmartIdentityProvider provider, String systemAccount, Set<String> scopes) throws UpstreamException {
         SmartTenantConfig config = provider.getConfig();
         SmartConfiguration configuration = provider.discover();
-        String assertion = ClientAssertions.sign(session, config.assertionAlgorithm(),
-                ClientAssertions.claims(systemAccount, configuration.tokenEndpoint(), provider.services().settings().assertionLifetimeSeconds()));
-        SimpleHttpRequest request = UpstreamHttp.client(session, config).doPost(configuration.tokenEndpoint())
-                .header("Accept", "application/json")
-                .param(OAuth2Constants.GRANT_TYPE, OAuth2Constants.CLIENT_CREDENTIALS)
-                .param(OAuth2Constants.SCOPE, String.join(" ", scopes))
-                .param(OAuth2Constants.CLIENT_ASSERTION_TYPE, OAuth2Constants.CLIENT_ASSERTION_TYPE_JWT)
-                .param(OAuth2Constants.CLIENT_ASSERTION, assertion);
+        SimpleHttpRequest request = BackendRequests.clientCredentials(session, config, configuration.tokenEndpoint(), systemAccount,
+                scopes, provider.services().settings().assertionLifetimeSeconds());
         try (SimpleHttpResponse response = request.asResponse()) {
             int status = response.getStatus();
             String body = response.asString();

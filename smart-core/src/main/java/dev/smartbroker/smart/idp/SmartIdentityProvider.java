@@ -273,6 +273,21 @@ public class SmartIdentityProvider extends OIDCIdentityProvider {
         return getRefreshTokenRequest(session, refreshToken, getConfig().getClientId(), null);
     }
 
+    /**
+     * A code exchange with a code no server issued, authenticated as configured: the token endpoint answers
+     * {@code invalid_grant} when it accepted the client's credentials and {@code invalid_client} when it did not. The
+     * connection check's probe; nothing can be granted by it.
+     */
+    public SimpleHttpRequest credentialsProbe(String redirectUri) {
+        String random = org.keycloak.common.util.SecretGenerator.getInstance().randomString(32);
+        return withTimeouts(authenticateTokenRequest(SimpleHttp.create(session).doPost(getConfig().getTokenUrl())
+                .header("Accept", "application/json")
+                .param(OAuth2Constants.GRANT_TYPE, OAuth2Constants.AUTHORIZATION_CODE)
+                .param(OAuth2Constants.CODE, "connection-check-" + random)
+                .param(OAuth2Constants.REDIRECT_URI, redirectUri)
+                .param(OAuth2Constants.CODE_VERIFIER, random + random)));
+    }
+
     /** An RFC 7009 revocation request for a refresh token, with the configured client authentication. */
     public SimpleHttpRequest revocationRequest(String revocationEndpoint, String refreshToken) {
         return authenticateTokenRequest(SimpleHttp.create(session).doPost(revocationEndpoint)

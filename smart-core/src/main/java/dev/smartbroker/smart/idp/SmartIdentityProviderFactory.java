@@ -15,6 +15,7 @@ import dev.smartbroker.smart.discovery.UpstreamJwks;
 import dev.smartbroker.smart.support.SpiSettings;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import dev.smartbroker.smart.tenant.SmartTenantType;
+import dev.smartbroker.smart.tenant.TenantRegistration;
 import dev.smartbroker.smart.tenant.Tenants;
 import dev.smartbroker.smart.token.SingleFlight;
 import org.keycloak.Config;
@@ -22,6 +23,7 @@ import org.keycloak.broker.provider.AbstractIdentityProviderFactory;
 import org.keycloak.models.IdentityProviderModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ServerInfoAwareProviderFactory;
 
 /**
@@ -92,6 +94,20 @@ public abstract class SmartIdentityProviderFactory extends AbstractIdentityProvi
 
     @Override
     public void postInit(KeycloakSessionFactory factory) {
+    }
+
+    @Override
+    public void checkOnSave(SmartTenantConfig config, KeycloakSession session, RealmModel realm) {
+        if (!Boolean.parseBoolean(config.getConfig().get(TenantRegistration.CHECK_ON_SAVE))) {
+            return;
+        }
+        ConnectionCheck.Result result = new ConnectionCheck(session, realm, config, services).run();
+        if (!result.ok()) {
+            throw new IllegalArgumentException("Connection check failed, nothing was saved. " + result.advice() + " ("
+                    + result.steps().stream().filter(step -> !step.ok()).findFirst().map(ConnectionCheck.Step::detail).orElse("")
+                    + ")");
+        }
+        config.getConfig().put(TenantRegistration.CHECK_RESULT, result.summary());
     }
 
     /** The per-node caches and settings of this type. */

@@ -345,6 +345,13 @@ public class SmartTenantConfig extends FixedOidcSwitches {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(String.join(" ", problems));
         }
+        if (session != null && realm != null) {
+            TenantRegistration.applyOnSave(this, session, realm);
+            SmartTenantType type = Tenants.types(session).get(getProviderId());
+            if (type != null && TenantRegistration.isAdminRequest(session)) {
+                type.checkOnSave(this, session, realm);
+            }
+        }
     }
 
     /** Every reason this configuration would not work; empty when it is valid. */

@@ -22,6 +22,11 @@ public final class TenantFormFields {
 
     private TenantFormFields(SmartProfile profile) {
         this.profile = profile;
+        // Written on every save (TenantRegistration): links on the tenant's page. No help text, so the link shows the URL.
+        add(TenantRegistration.LAUNCH_URI, "SMART Launch URI to register (filled in on save)", ProviderConfigProperty.URL_TYPE, null,
+                false, "");
+        add(TenantRegistration.JWKS_URL, "JWKS URL to register for signed JWT and backend services (filled in on save)",
+                ProviderConfigProperty.URL_TYPE, null, false, "");
         add(FHIR_BASE_URL, "FHIR base URL (iss)", ProviderConfigProperty.STRING_TYPE, null, true,
                 "The tenant's FHIR R4 service root, which the EHR sends as 'iss'. Launches whose iss matches no enabled"
                         + " tenant are refused before any network call.");
@@ -30,14 +35,17 @@ public final class TenantFormFields {
                         + " loopback, for a local simulator.", ENV_SANDBOX, ENV_PRODUCTION);
         add(CLIENT_AUTHENTICATION, "Client authentication", ProviderConfigProperty.LIST_TYPE, AUTH_CLIENT_SECRET_BASIC, false,
                 "How Keycloak authenticates to the EHR's token endpoint: with the Client secret, or (private_key_jwt) with an"
-                        + " assertion signed by a realm key whose JWKS URL (.../realms/{realm}/smart/jwks) is registered at the EHR.",
+                        + " assertion signed by a realm key whose JWKS URL (shown above once saved) is registered at the EHR. With"
+                        + " private_key_jwt, type any placeholder into Keycloak's Client Secret field (the form requires one): it"
+                        + " is never sent.",
                 profile.clientAuthenticationMethods().toArray(String[]::new));
         add(ASSERTION_ALGORITHM, "Assertion signing algorithm", ProviderConfigProperty.LIST_TYPE, ALG_RS384, false,
                 "For private_key_jwt and backend services: the realm's active key of this algorithm signs the assertion.",
                 profile.assertionAlgorithms().toArray(String[]::new));
-        add(SCOPES, "Scopes", ProviderConfigProperty.STRING_TYPE, null, true,
+        add(SCOPES, "SMART scopes", ProviderConfigProperty.STRING_TYPE, null, true,
                 "Space-separated, exactly as registered for the app, e.g. 'openid fhirUser user/Patient.read'. No wildcards."
-                        + " 'launch' and the access-type scope are added for you.");
+                        + " 'launch' and the access-type scope are added for you. (Keycloak's 'Scopes' field under Advanced"
+                        + " settings is not used: leave it empty.)");
         add(SMART_VERSION, "SMART version", ProviderConfigProperty.LIST_TYPE, SMART_V1, false,
                 "The scope syntax of the registration: v1 scopes end in .read/.write, v2 scopes in .rs, .cruds and the like.",
                 SMART_V1, SMART_V2);
@@ -67,6 +75,12 @@ public final class TenantFormFields {
                 String.valueOf(DEFAULT_CONNECT_TIMEOUT_MILLIS), false, "How long to wait for a connection to the EHR (100 to 60000).");
         add(READ_TIMEOUT_MILLIS, "Read timeout (ms)", ProviderConfigProperty.STRING_TYPE, String.valueOf(DEFAULT_READ_TIMEOUT_MILLIS),
                 false, "How long to wait for the EHR's answer (100 to 60000). A clinician sees a 'not answering' page after this.");
+        add(TenantRegistration.CHECK_ON_SAVE, "Check the connection when saving", ProviderConfigProperty.BOOLEAN_TYPE, "true", false,
+                "On Add or Save, first check the tenant's discovery, the EHR's keys, the client's credentials (with a test"
+                        + " code nothing is granted for) and, when configured, a backend-services token. A failed check"
+                        + " refuses the save with what to fix, so a working tenant is never replaced by a broken one.");
+        add(TenantRegistration.CHECK_RESULT, "Last connection check", ProviderConfigProperty.TEXT_TYPE, null, false,
+                "Written by the check on each save; what you type here is replaced.");
     }
 
     /** The shared fields, with the options {@code profile} allows. */

@@ -93,6 +93,11 @@ final class TenantProblems {
             }
         }
         problems.addAll(backendServicesProblems(config));
+        String keycloakScopes = config.getConfig().get("defaultScope");
+        if (keycloakScopes != null && !keycloakScopes.isBlank()) {
+            problems.add("Keycloak's 'Scopes' field under Advanced settings is not used by SMART tenants: clear it and list the"
+                    + " scopes in 'SMART scopes'.");
+        }
         if (config.storesTokens()) {
             problems.add("Turn 'Store tokens' off: this provider keeps each launch's tokens encrypted in the launch's"
                     + " session; stored tokens would be written to the database in plain text.");

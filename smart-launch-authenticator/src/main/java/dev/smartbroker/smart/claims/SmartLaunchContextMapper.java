@@ -31,7 +31,7 @@ import org.keycloak.representations.IDToken;
 public final class SmartLaunchContextMapper extends AbstractOIDCProtocolMapper implements OIDCAccessTokenMapper,
         OIDCIDTokenMapper, UserInfoTokenMapper, TokenIntrospectionTokenMapper, OIDCAccessTokenResponseMapper {
 
-    public static final String PROVIDER_ID = "smart-launch-context-mapper";
+    public static final String PROVIDER_ID = Smart.LAUNCH_CONTEXT_MAPPER;
     public static final String FIELD = "smart.field";
 
     /** The launch-context fields a mapper can emit, with their SMART names. */

@@ -1,5 +1,6 @@
 package dev.smartbroker.smart.launch;
 
+import dev.smartbroker.smart.Smart;
 import java.util.Map;
 import java.util.Set;
 
@@ -19,7 +20,7 @@ import org.keycloak.services.resource.RealmResourceProviderFactory;
  */
 public final class SmartLaunchResourceProviderFactory implements RealmResourceProviderFactory, ServerInfoAwareProviderFactory {
 
-    public static final String PROVIDER_ID = "smart-launch";
+    public static final String PROVIDER_ID = Smart.LAUNCH_URI_PATH;
     static final long DEFAULT_PENDING_LAUNCH_SECONDS = 300;
 
     private long pendingLaunchSeconds = DEFAULT_PENDING_LAUNCH_SECONDS;
