@@ -97,8 +97,12 @@ public final class CernerIdentityProviderFactory extends SmartIdentityProviderFa
                         + " user/Patient.read user/Encounter.read user/Observation.read'. Must include openid and fhirUser."
                         + " No wildcards: Cerner drops them silently. 'launch' and the access-type scope are added for you."
                         + " (Keycloak's 'Scopes' field under Advanced settings is not used: leave it empty.)")
-                .reword(TenantRegistration.LAUNCH_URI, "SMART Launch URI for Code Console (filled in on save)", "")
-                .reword(TenantRegistration.JWKS_URL, "JWKS URL for Code Console and Cerner Central (filled in on save)", "")
+                .reword(TenantRegistration.LAUNCH_URI, "SMART Launch URI for Code Console (filled in on save)", "Paste it as the"
+                        + " app's SMART Launch URI in Code Console. Computed from this realm's public URL each time the tenant is"
+                        + " saved; what you type here is replaced.")
+                .reword(TenantRegistration.JWKS_URL, "JWKS URL for Code Console and Cerner Central (filled in on save)", "For"
+                        + " private_key_jwt: the app's JWKS URL in Code Console; for backend services: the System Account's in"
+                        + " Cerner Central. Computed on each save; what you type here is replaced.")
                 .reword(SMART_VERSION, null, "As set in Code Console (SMART Version). v1 scopes end in .read/.write, v2 scopes"
                         + " in .rs, .cruds and the like; Cerner drops scopes of the other syntax.")
                 .reword(ACCESS_TYPE, null, "As registered in Code Console. online: Cerner tokens can be refreshed while the"

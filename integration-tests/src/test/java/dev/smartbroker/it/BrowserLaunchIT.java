@@ -98,7 +98,7 @@ class BrowserLaunchIT {
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.tagName("body"), "FHIR base URL (iss)"));
         screenshot("admin-console-add-cerner-tenant");
         String page = browser.findElement(By.tagName("body")).getText();
-        assertThat(page).contains("FHIR base URL (iss)", "Environment", "Client authentication", "Scopes", "SMART version",
+        assertThat(page).contains("FHIR base URL (iss)", "Environment", "Client authentication", "SMART scopes", "SMART version",
                 "Type of access", "PKCE", "Backend services grants");
     }
 

@@ -86,7 +86,6 @@ public final class ConnectionCheck {
         SmartTenantConfig config = provider.getConfig();
         List<Step> steps = new ArrayList<>();
         long started = Time.currentTimeMillis();
-        String ehr = config.profile().ehrName() != null ? config.profile().ehrName() : "The EHR";
         if (config.fhirBaseUrl().isEmpty()) {
             steps.add(new Step("discovery", false, "no FHIR base URL", "Enter the tenant's FHIR base URL."));
             return new Result(config.getAlias(), started, steps);
@@ -109,10 +108,10 @@ public final class ConnectionCheck {
         }
         steps.add(keys(discovered));
         if (discovered.authorizationEndpoint() != null) {
-            steps.add(credentials(config, ehr));
+            steps.add(credentials(config));
         }
         if (config.systemAccountClientId().isPresent() && !config.backendServicesGrants().isEmpty()) {
-            steps.add(backend(config, discovered, ehr));
+            steps.add(backend(config, discovered));
         }
         Result result = new Result(config.getAlias(), started, steps);
         LOG.infof("Connection check of tenant %s in realm %s: %s", config.getAlias(), realm.getName(), result.ok() ? "ok" : "failed");
@@ -138,7 +137,7 @@ public final class ConnectionCheck {
         }
     }
 
-    private Step credentials(SmartTenantConfig config, String ehr) {
+    private Step credentials(SmartTenantConfig config) {
         String redirect = TenantRegistration.of(session, realm, config).redirectUri();
         String jwks = TenantRegistration.of(session, realm, config).jwksUrl();
         SimpleHttpRequest probe = provider.credentialsProbe(redirect);
@@ -147,9 +146,9 @@ public final class ConnectionCheck {
             return switch (answer.kind()) {
                 case INVALID_GRANT -> new Step("client", true, config.clientAuthentication() + " accepted for client '"
                         + config.getClientId() + "'", null);
-                case INVALID_CLIENT -> new Step("client", false, ehr + " answered " + answer.getMessage(),
+                case INVALID_CLIENT -> new Step("client", false, "the " + answer.getMessage(),
                         config.profile().clientCredentialsAdvice(config.clientAuthentication(), config.getClientId(), jwks));
-                default -> new Step("client", false, ehr + " answered " + answer.getMessage() + " to a test code",
+                default -> new Step("client", false, "the " + answer.getMessage() + " to a test code",
                         "Unexpected answer of the token endpoint: check the client registration (confidential, this"
                                 + " redirect URI: " + redirect + ").");
             };
@@ -160,7 +159,7 @@ public final class ConnectionCheck {
         }
     }
 
-    private Step backend(SmartTenantConfig config, SmartConfiguration discovered, String ehr) {
+    private Step backend(SmartTenantConfig config, SmartConfiguration discovered) {
         String account = config.systemAccountClientId().orElseThrow();
         Map.Entry<String, Set<String>> grant = config.backendServicesGrants().entrySet().iterator().next();
         String jwks = TenantRegistration.of(session, realm, config).jwksUrl();
@@ -173,7 +172,7 @@ public final class ConnectionCheck {
                         : String.join(" ", grant.getValue()), SafeText.LONG), null);
             }
             UpstreamException answer = TokenResponse.error(response.getStatus(), response.asString(), UpstreamException.Kind.TOKEN_ERROR);
-            return new Step("backend", false, ehr + " answered " + answer.getMessage() + " for " + config.profile().backendClientTerm()
+            return new Step("backend", false, "the " + answer.getMessage() + " for " + config.profile().backendClientTerm()
                     + " '" + account + "'", answer.kind() == UpstreamException.Kind.INVALID_CLIENT
                     ? "Register " + jwks + " as the JWKS URL of " + config.profile().backendClientTerm() + " '" + account + "' in "
                             + config.profile().keyRegistrationPlace() + " (the EHR may take minutes to fetch a new key set)."

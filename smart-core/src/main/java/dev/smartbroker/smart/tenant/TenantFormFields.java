@@ -17,16 +17,20 @@ import org.keycloak.provider.ProviderConfigProperty;
  */
 public final class TenantFormFields {
 
+    private static final String REGISTRATION_HELP = "Copy this into the EHR's registration of the app. Computed from this"
+            + " realm's public URL each time the tenant is saved; what you type here is replaced.";
+
     private final SmartProfile profile;
     private final Map<String, ProviderConfigProperty> fields = new LinkedHashMap<>();
 
     private TenantFormFields(SmartProfile profile) {
         this.profile = profile;
-        // Written on every save (TenantRegistration): links on the tenant's page. No help text, so the link shows the URL.
-        add(TenantRegistration.LAUNCH_URI, "SMART Launch URI to register (filled in on save)", ProviderConfigProperty.URL_TYPE, null,
-                false, "");
+        // Written on every save (TenantRegistration), to copy from the tenant's page. Plain text fields: Keycloak 26.7's
+        // read-only link type reads the value from the wrong place of the form and shows no URL.
+        add(TenantRegistration.LAUNCH_URI, "SMART Launch URI to register (filled in on save)", ProviderConfigProperty.STRING_TYPE, null,
+                false, REGISTRATION_HELP);
         add(TenantRegistration.JWKS_URL, "JWKS URL to register for signed JWT and backend services (filled in on save)",
-                ProviderConfigProperty.URL_TYPE, null, false, "");
+                ProviderConfigProperty.STRING_TYPE, null, false, REGISTRATION_HELP);
         add(FHIR_BASE_URL, "FHIR base URL (iss)", ProviderConfigProperty.STRING_TYPE, null, true,
                 "The tenant's FHIR R4 service root, which the EHR sends as 'iss'. Launches whose iss matches no enabled"
                         + " tenant are refused before any network call.");
