@@ -103,6 +103,28 @@ class SingleFlightTest {
     }
 
     @Test
+    void a_call_that_fails_with_an_error_releases_its_waiters_at_once() throws Exception {
+        Held upstream = new Held(() -> {
+            throw new NoClassDefFoundError("org/keycloak/SomethingMissing");
+        });
+        FutureTask<String> first = start(() -> flight.once("k", WAIT_MILLIS, upstream));
+        assertThat(upstream.started.await(5, SECONDS)).isTrue();
+        FutureTask<String> second = start(() -> flight.once("k", WAIT_MILLIS, () -> "own"));
+        awaitAllWaiting();
+
+        upstream.release.countDown();
+
+        assertThatThrownBy(() -> first.get(5, SECONDS)).cause().isInstanceOf(NoClassDefFoundError.class);
+        // Not after WAIT_MILLIS with a TIMEOUT: the waiter learns the call failed as soon as it did.
+        assertThatThrownBy(() -> second.get(5, SECONDS)).isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(UpstreamException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(UpstreamException.Kind.TOKEN_ERROR);
+                    assertThat(e.getCause()).isInstanceOf(NoClassDefFoundError.class);
+                });
+        assertThat(flight.inFlight()).isZero();
+    }
+
+    @Test
     void a_failure_is_not_kept_for_later_callers() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         Supplier<String> failsOnce = () -> {
