@@ -1,7 +1,9 @@
 package dev.smartbroker.smart.backend;
 
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,6 +28,24 @@ public final class SystemTokenCache {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+
+    /**
+     * The key of a system token: realm, tenant and the exact scope set, in any order and without repeats. Each part is
+     * prefixed with its length, so that no realm id, alias or scope containing a separator can make two keys meet.
+     */
+    public static String key(String realmId, String tenantAlias, Collection<String> scopes) {
+        StringBuilder key = new StringBuilder();
+        part(key, realmId);
+        part(key, tenantAlias);
+        for (String scope : new TreeSet<>(scopes)) {
+            part(key, scope);
+        }
+        return key.toString();
+    }
+
+    private static void part(StringBuilder key, String value) {
+        key.append(value.length()).append(':').append(value);
+    }
 
     public Optional<Entry> fresh(String key, long now) {
         Entry entry = entries.get(key);
