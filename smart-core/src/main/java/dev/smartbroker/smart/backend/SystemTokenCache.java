@@ -10,8 +10,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * System tokens obtained from EHR tenants, per node, keyed by realm, tenant and the exact scope set. A client only
  * reaches an entry after its own grant allowed every scope of the key, so no client receives a token carrying a
  * scope it was not allowed. Losing the cache (restart, another node) costs one upstream call, never an error.
+ *
+ * <p>Bounded: clients choose their scope sets, so a client allowed many scopes could otherwise fill a node with entries
+ * that are never looked up again. Once {@value #MAX_ENTRIES} entries are kept, a lookup first drops every entry that is
+ * no longer fresh; while the cache is still full, a token for a new key is used without being kept.
  */
 public final class SystemTokenCache {
+
+    /** Far above realms x tenants x scope sets in use; a few megabytes of tokens. */
+    static final int MAX_ENTRIES = 1_000;
 
     public record Entry(String accessToken, String scope, long expiresAt, long lifetime) {
 
@@ -48,6 +55,9 @@ public final class SystemTokenCache {
     }
 
     public Optional<Entry> fresh(String key, long now) {
+        if (entries.size() >= MAX_ENTRIES) {
+            entries.values().removeIf(e -> !e.isFresh(now));
+        }
         Entry entry = entries.get(key);
         if (entry == null) {
             return Optional.empty();
@@ -60,6 +70,9 @@ public final class SystemTokenCache {
     }
 
     public void put(String key, Entry entry) {
+        if (entries.size() >= MAX_ENTRIES && !entries.containsKey(key)) {
+            return;
+        }
         entries.put(key, entry);
     }
 

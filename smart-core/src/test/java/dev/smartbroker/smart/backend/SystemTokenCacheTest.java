@@ -2,6 +2,7 @@ package dev.smartbroker.smart.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -111,5 +112,61 @@ class SystemTokenCacheTest {
                 SystemTokenCache.key("r", "a1:c", List.of()),
                 SystemTokenCache.key("r", "a", List.of()));
         assertThat(new HashSet<>(keys)).hasSameSizeAs(keys);
+    }
+
+    // ---------------------------------------------------------------- bounds
+
+    @Test
+    void a_full_cache_keeps_no_new_key_but_still_renews_the_keys_it_holds() {
+        List<String> keys = fill(T0, 570);
+        String newcomer = SystemTokenCache.key("realm-id", "cerner-sandbox", List.of("system/Newcomer.read"));
+
+        cache.put(newcomer, token("at-new", T0 + 1, 570));
+        assertThat(cache.fresh(newcomer, T0 + 1)).as("used by its caller, not kept").isEmpty();
+        assertThat(cache.size()).isEqualTo(SystemTokenCache.MAX_ENTRIES);
+
+        cache.put(keys.get(0), token("at-renewed", T0 + 1, 570));
+        assertThat(cache.fresh(keys.get(0), T0 + 2)).get().extracting(SystemTokenCache.Entry::accessToken).isEqualTo("at-renewed");
+    }
+
+    @Test
+    void when_full_a_lookup_drops_every_stale_entry_and_makes_room() {
+        fill(T0, 100);
+        List<String> later = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            later.add(SystemTokenCache.key("realm-id", "cerner-sandbox", List.of("system/Later" + i + ".read")));
+        }
+        // The first half of the cache expires earlier: replace it with tokens fetched 50 s later.
+        List<String> filled = keysOf(SystemTokenCache.MAX_ENTRIES);
+        for (String key : filled.subList(0, SystemTokenCache.MAX_ENTRIES / 2)) {
+            cache.put(key, token("at-later", T0 + 50, 100));
+        }
+
+        long now = T0 + 80; // the tokens fetched at T0 are no longer fresh, those fetched at T0 + 50 still are
+        assertThat(cache.fresh(later.get(0), now)).isEmpty();
+        assertThat(cache.size()).isEqualTo(SystemTokenCache.MAX_ENTRIES / 2);
+        for (String key : later) {
+            cache.put(key, token("at-" + key, now, 100));
+        }
+        assertThat(cache.fresh(later.get(9), now)).isPresent();
+        assertThat(cache.fresh(filled.get(0), now)).isPresent();
+        assertThat(cache.fresh(filled.get(SystemTokenCache.MAX_ENTRIES - 1), now)).isEmpty();
+    }
+
+    private List<String> fill(long fetchedAt, long lifetime) {
+        List<String> keys = keysOf(SystemTokenCache.MAX_ENTRIES);
+        for (String key : keys) {
+            cache.put(key, token("at-" + key, fetchedAt, lifetime));
+        }
+        assertThat(cache.size()).isEqualTo(SystemTokenCache.MAX_ENTRIES);
+        return keys;
+    }
+
+    private static List<String> keysOf(int count) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            keys.add(SystemTokenCache.key("realm-id", "cerner-sandbox", List.of("system/Patient.read", "system/Scope" + i + ".read")));
+        }
+        return keys;
     }
 }
