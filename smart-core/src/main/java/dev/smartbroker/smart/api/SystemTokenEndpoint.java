@@ -125,7 +125,7 @@ final class SystemTokenEndpoint {
             return fail(Response.Status.INTERNAL_SERVER_ERROR, "server_error", "Tenant '" + alias + "' has no backend services client id.");
         }
 
-        String key = realm.getId() + "|" + alias + "|" + String.join(" ", requested);
+        String key = SystemTokenCache.key(realm.getId(), alias, requested);
         long now = Time.currentTimeSeconds();
         boolean cache = config.isSystemTokenCacheEnabled();
         try {

@@ -2,6 +2,7 @@ package dev.smartbroker.smart.token;
 
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 import dev.smartbroker.smart.context.LaunchContext;
 import dev.smartbroker.smart.context.LaunchStore;
@@ -71,10 +72,32 @@ public final class LaunchTokens {
         }
     }
 
+    /**
+     * What a refresh reaches beyond this request for: the tenant's identity provider, the tokens as committed, the EHR's
+     * token endpoint. Keycloak's implementation is {@link KeycloakUpstream}; unit tests pass their own.
+     */
+    interface Upstream {
+
+        Optional<SmartIdentityProvider> provider(String alias);
+
+        Optional<UpstreamTokens> committedTokens(AuthenticatedClientSessionModel clientSession, String launchId);
+
+        TokenResponse refresh(SmartIdentityProvider provider, String refreshToken) throws UpstreamException;
+    }
+
     private final KeycloakSession session;
+    private final LongSupplier clock;
+    private final Upstream upstream;
 
     public LaunchTokens(KeycloakSession session) {
+        this(session, Time::currentTimeSeconds, new KeycloakUpstream(session));
+    }
+
+    /** @param clock epoch seconds */
+    LaunchTokens(KeycloakSession session, LongSupplier clock, Upstream upstream) {
         this.session = session;
+        this.clock = clock;
+        this.upstream = upstream;
     }
 
     /** The launch's EHR token, refreshed upstream when due. */
@@ -83,11 +106,11 @@ public final class LaunchTokens {
                 .orElseThrow(() -> new RefusedException(Refusal.LAUNCH_NOT_FOUND, "launch not found in this session", 0));
         UpstreamTokens tokens = LaunchStore.tokens(session, clientSession, launchId)
                 .orElseThrow(() -> new RefusedException(Refusal.RELAUNCH_REQUIRED, "the launch's EHR authorization has ended", 0));
-        long now = Time.currentTimeSeconds();
+        long now = clock.getAsLong();
         if (!tokens.isDue(now)) {
             return new Result(tokens, context, false);
         }
-        SmartIdentityProvider provider = provider(context.idpAlias())
+        SmartIdentityProvider provider = upstream.provider(context.idpAlias())
                 .orElseThrow(() -> new RefusedException(Refusal.RELAUNCH_REQUIRED, "the tenant of this launch is gone or disabled", 0));
         if (tokens.refreshToken() == null) {
             if (!tokens.isExpired(now)) {
@@ -132,11 +155,11 @@ public final class LaunchTokens {
             }
             sleep(POLL_MILLIS);
             if (!store.contains(lock)) {
-                Optional<UpstreamTokens> committed = committedTokens(clientSession, launchId);
+                Optional<UpstreamTokens> committed = upstream.committedTokens(clientSession, launchId);
                 if (committed.isEmpty()) {
                     throw new RefusedException(Refusal.RELAUNCH_REQUIRED, "the launch's EHR authorization has ended", 0);
                 }
-                if (!committed.get().isDue(Time.currentTimeSeconds())) {
+                if (!committed.get().isDue(clock.getAsLong())) {
                     return new Result(committed.get(), context, false);
                 }
             }
@@ -153,15 +176,15 @@ public final class LaunchTokens {
             }
         });
         // Re-read under the lock: a refresh committed by another node between our first read and the lock wins.
-        UpstreamTokens current = committedTokens(clientSession, launchId)
+        UpstreamTokens current = upstream.committedTokens(clientSession, launchId)
                 .orElseThrow(() -> new RefusedException(Refusal.RELAUNCH_REQUIRED, "the launch's EHR authorization has ended", 0));
-        long now = Time.currentTimeSeconds();
+        long now = clock.getAsLong();
         if (!current.isDue(now)) {
             return new Result(current, context, false);
         }
         TokenResponse response;
         try {
-            response = refresh(provider, current.refreshToken());
+            response = upstream.refresh(provider, current.refreshToken());
         } catch (UpstreamException e) {
             if (e.kind() == UpstreamException.Kind.INVALID_GRANT) {
                 LaunchStore.forgetTokens(clientSession, launchId);
@@ -173,37 +196,6 @@ public final class LaunchTokens {
         LOG.debugf("Refreshed EHR token of launch %s (IdP %s)%s", launchId, provider.getConfig().getAlias(),
                 response.refreshToken() == null ? ", refresh token kept" : ", refresh token replaced");
         return new Result(refreshed, context, true);
-    }
-
-    /** The launch's tokens as committed, read in a transaction of their own (this one may hold a stale copy). */
-    private Optional<UpstreamTokens> committedTokens(AuthenticatedClientSessionModel clientSession, String launchId) {
-        String realmId = clientSession.getRealm().getId();
-        String userSessionId = clientSession.getUserSession().getId();
-        String clientUuid = clientSession.getClient().getId();
-        boolean offline = clientSession.getUserSession().isOffline();
-        return KeycloakModelUtils.runJobInTransactionWithResult(session.getKeycloakSessionFactory(), fresh -> {
-            var realm = fresh.realms().getRealm(realmId);
-            fresh.getContext().setRealm(realm);
-            UserSessionModel userSession = offline ? fresh.sessions().getOfflineUserSession(realm, userSessionId)
-                    : fresh.sessions().getUserSession(realm, userSessionId);
-            AuthenticatedClientSessionModel cs = userSession == null ? null : userSession.getAuthenticatedClientSessionByClient(clientUuid);
-            return cs == null ? Optional.<UpstreamTokens>empty() : LaunchStore.tokens(fresh, cs, launchId);
-        });
-    }
-
-    private TokenResponse refresh(SmartIdentityProvider provider, String refreshToken) throws UpstreamException {
-        provider.discover();
-        SimpleHttpRequest request = provider.withTimeouts(provider.refreshRequest(refreshToken));
-        try (SimpleHttpResponse response = request.asResponse()) {
-            int status = response.getStatus();
-            String body = response.asString();
-            if (status < 200 || status >= 300) {
-                throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
-            }
-            return TokenResponse.parse(body);
-        } catch (IOException e) {
-            throw UpstreamHttp.classify(e, request.getUrl());
-        }
     }
 
     /**
@@ -249,15 +241,59 @@ public final class LaunchTokens {
         }
     }
 
-    Optional<SmartIdentityProvider> provider(String alias) {
-        return SmartIdentityProviderFactory.enabledProvider(session, alias);
-    }
-
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Keycloak's {@link Upstream}: the realm's enabled identity provider, a transaction of its own, HTTP. */
+    private static final class KeycloakUpstream implements Upstream {
+
+        private final KeycloakSession session;
+
+        KeycloakUpstream(KeycloakSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public Optional<SmartIdentityProvider> provider(String alias) {
+            return SmartIdentityProviderFactory.enabledProvider(session, alias);
+        }
+
+        /** The launch's tokens as committed, read in a transaction of their own (this one may hold a stale copy). */
+        @Override
+        public Optional<UpstreamTokens> committedTokens(AuthenticatedClientSessionModel clientSession, String launchId) {
+            String realmId = clientSession.getRealm().getId();
+            String userSessionId = clientSession.getUserSession().getId();
+            String clientUuid = clientSession.getClient().getId();
+            boolean offline = clientSession.getUserSession().isOffline();
+            return KeycloakModelUtils.runJobInTransactionWithResult(session.getKeycloakSessionFactory(), fresh -> {
+                var realm = fresh.realms().getRealm(realmId);
+                fresh.getContext().setRealm(realm);
+                UserSessionModel userSession = offline ? fresh.sessions().getOfflineUserSession(realm, userSessionId)
+                        : fresh.sessions().getUserSession(realm, userSessionId);
+                AuthenticatedClientSessionModel cs = userSession == null ? null : userSession.getAuthenticatedClientSessionByClient(clientUuid);
+                return cs == null ? Optional.<UpstreamTokens>empty() : LaunchStore.tokens(fresh, cs, launchId);
+            });
+        }
+
+        @Override
+        public TokenResponse refresh(SmartIdentityProvider provider, String refreshToken) throws UpstreamException {
+            provider.discover();
+            SimpleHttpRequest request = provider.withTimeouts(provider.refreshRequest(refreshToken));
+            try (SimpleHttpResponse response = request.asResponse()) {
+                int status = response.getStatus();
+                String body = response.asString();
+                if (status < 200 || status >= 300) {
+                    throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
+                }
+                return TokenResponse.parse(body);
+            } catch (IOException e) {
+                throw UpstreamHttp.classify(e, request.getUrl());
+            }
         }
     }
 

@@ -55,7 +55,8 @@ public final class SingleFlight {
         } catch (CallFailure failure) {
             mine.completeExceptionally(failure);
             throw failure.exception();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Waiters must learn of any failure now, not after waitMillis as a misleading TIMEOUT.
             mine.completeExceptionally(e);
             throw e;
         } finally {

@@ -113,11 +113,14 @@ final class PendingLaunches {
         return pending.used() ? Optional.empty() : Optional.of(pending);
     }
 
-    /** Marks a pending launch as reachable by handle only. */
+    /**
+     * Marks a pending launch as reachable by handle only. One that is contested already is left alone: writing back what
+     * was read could put a launch that its login claimed meanwhile back over its tombstone, to be claimed again.
+     */
     static void contest(KeycloakSession session, String handle) {
         SingleUseObjectProvider store = session.singleUseObjects();
         Map<String, String> notes = store.get(key(handle));
-        if (notes != null) {
+        if (notes != null && !Boolean.parseBoolean(notes.get(CONTESTED))) {
             Map<String, String> updated = new HashMap<>(notes);
             updated.put(CONTESTED, "true");
             store.replace(key(handle), updated);
