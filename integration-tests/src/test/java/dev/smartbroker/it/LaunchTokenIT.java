@@ -17,11 +17,14 @@ import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
+import dev.smartbroker.it.support.Clocks;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.KeycloakDatabase;
 import dev.smartbroker.it.support.Launches;
+import dev.smartbroker.it.support.LogMark;
+import dev.smartbroker.it.support.ShiftsTime;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
 import dev.smartbroker.it.support.TenantOverride;
 import dev.smartbroker.simulator.Endpoint;
@@ -31,7 +34,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Apps get the Cerner access token of their launch from Keycloak, refreshed by Cerner's rules. */
+/**
+ * Apps get the Cerner access token of their launch from Keycloak, refreshed by Cerner's rules. Tokens expire because
+ * the tests move Keycloak's and the simulator's clocks ({@link Clocks}), not because they wait.
+ */
+@ShiftsTime
 @ExtendWith(SmartBrokerEnvironment.class)
 class LaunchTokenIT {
 
@@ -53,9 +60,13 @@ class LaunchTokenIT {
         return Http.get(env.realmUrl() + "/cerner/launch-token", keycloakAccessToken);
     }
 
-    private long refreshGrants(Instant since) {
-        return env.simulator().requestLog().entries().stream()
-                .filter(r -> !r.at().isBefore(since) && r.endpoint() == Endpoint.TOKEN && "refresh_token".equals(r.grantType())).count();
+    private LogMark logMark() {
+        return LogMark.of(env.simulator());
+    }
+
+    private long refreshGrants(LogMark since) {
+        return since.since(env.simulator()).stream()
+                .filter(r -> r.endpoint() == Endpoint.TOKEN && "refresh_token".equals(r.grantType())).count();
     }
 
     @Test
@@ -81,34 +92,42 @@ class LaunchTokenIT {
     }
 
     @Test
-    void an_expired_token_is_refreshed_and_the_original_refresh_token_keeps_working() throws Exception {
-        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 4;
-        try (TenantOverride noThrottle = TenantOverride.config(env, Environment.SANDBOX_IDP, Map.of("minRefreshIntervalSeconds", "0"))) {
+    void an_expired_token_is_refreshed_and_the_original_refresh_token_keeps_working() {
+        // 20 s rather than a few: the first call must find the token fresh (it is due after 16 s) even on a slow machine.
+        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 20;
+        try (TenantOverride noThrottle = TenantOverride.config(env, Environment.SANDBOX_IDP, Map.of("minRefreshIntervalSeconds", "0"));
+             Clocks clocks = Clocks.of(env)) {
             Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "JOE", Launches.Binding.HANDLE);
-            Instant start = Instant.now();
+            LogMark mark = logMark();
+            Set<String> eventsBefore = Events.ids(env, "IDENTITY_PROVIDER_RETRIEVE_TOKEN");
             String first = launchToken(launch.tokens().accessToken()).json().path("access_token").asText();
-            Thread.sleep(4_200);
+            clocks.advance(Duration.ofSeconds(20));
+            // Expired at Cerner too.
+            assertThat(Http.get(env.simulator().fhirBase(Environment.SANDBOX_TENANT) + "/Patient/12724067", first).status()).isEqualTo(401);
             JsonNode second = launchToken(launch.tokens().accessToken()).json();
             assertThat(second.path("access_token").asText()).isNotEqualTo(first);
-            Thread.sleep(4_200);
+            clocks.advance(Duration.ofSeconds(20));
             JsonNode third = launchToken(launch.tokens().accessToken()).json();
             assertThat(third.path("access_token").asText()).isNotEqualTo(second.path("access_token").asText());
             // Cerner sent no new refresh token; the second refresh used the original one, and it still worked.
-            assertThat(refreshGrants(start)).isEqualTo(2);
+            assertThat(refreshGrants(mark)).isEqualTo(2);
             assertThat(Http.get(third.path("fhir_base").asText() + "/Patient/12724067", third.path("access_token").asText()).status())
                     .isEqualTo(200);
             // The app's own Keycloak token was never refreshed for this: the Cerner token lives beside it.
-            Events.await(env, start, "IDENTITY_PROVIDER_RETRIEVE_TOKEN", e -> "true".equals(e.path("details").path("smart_refreshed").asText()));
+            Events.awaitNew(env, eventsBefore, "IDENTITY_PROVIDER_RETRIEVE_TOKEN",
+                    e -> "true".equals(e.path("details").path("smart_refreshed").asText()));
         }
     }
 
     @Test
     void twenty_concurrent_callers_cause_one_upstream_refresh() throws Exception {
-        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 2;
-        try (TenantOverride noThrottle = TenantOverride.config(env, Environment.SANDBOX_IDP, Map.of("minRefreshIntervalSeconds", "0"))) {
+        // 20 s: the refreshed token must stay fresh while the twenty calls run, even on a slow machine.
+        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 20;
+        try (TenantOverride noThrottle = TenantOverride.config(env, Environment.SANDBOX_IDP, Map.of("minRefreshIntervalSeconds", "0"));
+             Clocks clocks = Clocks.of(env)) {
             Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "NANCY", Launches.Binding.HANDLE);
-            Thread.sleep(2_200);
-            Instant start = Instant.now();
+            clocks.advance(Duration.ofSeconds(20));
+            LogMark mark = logMark();
             ExecutorService pool = Executors.newFixedThreadPool(20);
             try {
                 CountDownLatch go = new CountDownLatch(1);
@@ -127,7 +146,7 @@ class LaunchTokenIT {
                     tokens.add(reply.json().path("access_token").asText());
                 }
                 assertThat(tokens).hasSize(1);
-                assertThat(refreshGrants(start)).isEqualTo(1);
+                assertThat(refreshGrants(mark)).isEqualTo(1);
             } finally {
                 pool.shutdownNow();
             }
@@ -135,39 +154,44 @@ class LaunchTokenIT {
     }
 
     @Test
-    void no_launch_is_refreshed_twice_within_a_minute() throws Exception {
+    void no_launch_is_refreshed_twice_within_a_minute() {
         env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 2;
-        Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "HAILEY", Launches.Binding.HANDLE);
-        Instant start = Instant.now();
-        Thread.sleep(2_200);
-        assertThat(launchToken(launch.tokens().accessToken()).status()).isEqualTo(200);
-        assertThat(refreshGrants(start)).isEqualTo(1);
-        Thread.sleep(2_200);
-        Http.Reply throttled = launchToken(launch.tokens().accessToken());
-        assertThat(throttled.status()).isEqualTo(503);
-        assertThat(throttled.json().path("error").asText()).isEqualTo("temporarily_unavailable");
-        assertThat(Long.parseLong(throttled.headers().firstValue("Retry-After").orElseThrow())).isBetween(50L, 60L);
-        assertThat(refreshGrants(start)).as("refreshes sent to Cerner").isEqualTo(1);
+        try (Clocks clocks = Clocks.of(env)) {
+            Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "HAILEY", Launches.Binding.HANDLE);
+            LogMark mark = logMark();
+            clocks.advance(Duration.ofSeconds(3));
+            assertThat(launchToken(launch.tokens().accessToken()).status()).isEqualTo(200);
+            assertThat(refreshGrants(mark)).isEqualTo(1);
+            clocks.advance(Duration.ofSeconds(3));
+            Http.Reply throttled = launchToken(launch.tokens().accessToken());
+            assertThat(throttled.status()).isEqualTo(503);
+            assertThat(throttled.json().path("error").asText()).isEqualTo("temporarily_unavailable");
+            assertThat(Long.parseLong(throttled.headers().firstValue("Retry-After").orElseThrow())).isBetween(50L, 60L);
+            assertThat(refreshGrants(mark)).as("refreshes sent to Cerner").isEqualTo(1);
+        }
     }
 
     @Test
-    void when_cerner_refuses_the_refresh_the_app_is_told_to_relaunch_and_an_event_is_recorded() throws Exception {
+    void when_cerner_refuses_the_refresh_the_app_is_told_to_relaunch_and_an_event_is_recorded() {
         env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 2;
-        Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "TIMMY", Launches.Binding.HANDLE);
-        Instant start = Instant.now();
-        // online_access ends with the clinician's EHR session.
-        env.simulator().endEhrSession("portal");
-        Thread.sleep(2_200);
-        Http.Reply reply = launchToken(launch.tokens().accessToken());
-        assertThat(reply.status()).isEqualTo(409);
-        assertThat(reply.json().path("error").asText()).isEqualTo("relaunch_required");
-        JsonNode event = Events.await(env, start, "IDENTITY_PROVIDER_RETRIEVE_TOKEN_ERROR", "relaunch_required");
-        assertThat(event.path("details").path("cerner_error").asText()).isEqualTo("invalid_grant");
-        assertThat(event.path("details").path("reason").asText()).contains("EHR session");
-        // The launch's Cerner authorization is over: no further upstream attempts.
-        long refreshes = refreshGrants(start);
-        assertThat(launchToken(launch.tokens().accessToken()).json().path("error").asText()).isEqualTo("relaunch_required");
-        assertThat(refreshGrants(start)).isEqualTo(refreshes);
+        try (Clocks clocks = Clocks.of(env)) {
+            Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "TIMMY", Launches.Binding.HANDLE);
+            LogMark mark = logMark();
+            Set<String> eventsBefore = Events.ids(env, "IDENTITY_PROVIDER_RETRIEVE_TOKEN_ERROR");
+            // online_access ends with the clinician's EHR session.
+            env.simulator().endEhrSession("portal");
+            clocks.advance(Duration.ofSeconds(3));
+            Http.Reply reply = launchToken(launch.tokens().accessToken());
+            assertThat(reply.status()).isEqualTo(409);
+            assertThat(reply.json().path("error").asText()).isEqualTo("relaunch_required");
+            JsonNode event = Events.awaitNew(env, eventsBefore, "IDENTITY_PROVIDER_RETRIEVE_TOKEN_ERROR", "relaunch_required");
+            assertThat(event.path("details").path("cerner_error").asText()).isEqualTo("invalid_grant");
+            assertThat(event.path("details").path("reason").asText()).contains("EHR session");
+            // The launch's Cerner authorization is over: no further upstream attempts.
+            long refreshes = refreshGrants(mark);
+            assertThat(launchToken(launch.tokens().accessToken()).json().path("error").asText()).isEqualTo("relaunch_required");
+            assertThat(refreshGrants(mark)).isEqualTo(refreshes);
+        }
     }
 
     @Test

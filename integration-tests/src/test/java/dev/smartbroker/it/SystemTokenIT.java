@@ -2,6 +2,7 @@ package dev.smartbroker.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,9 +16,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartbroker.it.support.Clocks;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Http;
+import dev.smartbroker.it.support.LogMark;
+import dev.smartbroker.it.support.ShiftsTime;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
 import dev.smartbroker.it.support.TenantOverride;
 import dev.smartbroker.simulator.Endpoint;
@@ -28,7 +32,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Backend jobs get Cerner system tokens from Keycloak; Keycloak signs the assertion with a realm key. */
+/**
+ * Backend jobs get Cerner system tokens from Keycloak; Keycloak signs the assertion with a realm key. Cached tokens
+ * expire because the test moves the clocks ({@link Clocks}), not because it waits.
+ */
+@ShiftsTime
 @ExtendWith(SmartBrokerEnvironment.class)
 class SystemTokenIT {
 
@@ -51,14 +59,19 @@ class SystemTokenIT {
         return Http.postForm(env.realmUrl() + "/cerner/system-token", Map.of("tenant", tenant, "scope", scope), JOB, JOB_SECRET);
     }
 
-    List<LoggedRequest> cernerTokenCalls(Instant since) {
-        return env.simulator().requestLog().entries().stream()
-                .filter(r -> !r.at().isBefore(since) && r.endpoint() == Endpoint.TOKEN && "client_credentials".equals(r.grantType())).toList();
+    LogMark logMark() {
+        return LogMark.of(env.simulator());
+    }
+
+    List<LoggedRequest> cernerTokenCalls(LogMark since) {
+        return since.since(env.simulator()).stream()
+                .filter(r -> r.endpoint() == Endpoint.TOKEN && "client_credentials".equals(r.grantType())).toList();
     }
 
     @Test
     void a_backend_job_gets_a_system_token_and_reads_a_patient_with_it() {
-        Instant start = Instant.now();
+        LogMark mark = logMark();
+        Set<String> eventsBefore = Events.ids(env, "IDENTITY_PROVIDER_RETRIEVE_TOKEN");
         Http.Reply reply = systemToken(Environment.SANDBOX_IDP, "system/Patient.read");
         assertThat(reply.status()).as(reply.body()).isEqualTo(200);
         JsonNode token = reply.json();
@@ -72,33 +85,37 @@ class SystemTokenIT {
         assertThat(patient.json().path("name").get(0).path("text").asText()).isEqualTo("SMART, WILMA");
 
         // The simulator checked the assertion against the realm's Cerner JWKS URL.
-        assertThat(cernerTokenCalls(start)).singleElement().satisfies(r -> {
+        assertThat(cernerTokenCalls(mark)).singleElement().satisfies(r -> {
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.clientId()).isEqualTo(Environment.SYSTEM_ACCOUNT_ID);
         });
         assertThat(env.simulator().requestLog().outbound()).anySatisfy(f -> assertThat(f.url()).isEqualTo(env.realmUrl() + "/cerner/jwks"));
-        Events.await(env, start, "IDENTITY_PROVIDER_RETRIEVE_TOKEN", e -> JOB.equals(e.path("clientId").asText()));
+        Events.awaitNew(env, eventsBefore, "IDENTITY_PROVIDER_RETRIEVE_TOKEN", e -> JOB.equals(e.path("clientId").asText()));
     }
 
     @Test
     void fifty_concurrent_requests_cause_one_cerner_call_and_an_expired_token_is_replaced() throws Exception {
-        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 5;
+        // 20 s: the token must stay fresh while the fifty calls run, even on a slow machine.
+        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 20;
         String scope = "system/Observation.read system/Encounter.read";
-        Instant start = Instant.now();
-        Set<String> tokens = concurrently(50, () -> systemToken(Environment.SANDBOX_IDP, scope));
-        assertThat(tokens).hasSize(1);
-        assertThat(cernerTokenCalls(start)).hasSize(1);
+        try (Clocks clocks = Clocks.of(env)) {
+            LogMark mark = logMark();
+            Set<String> tokens = concurrently(50, () -> systemToken(Environment.SANDBOX_IDP, scope));
+            assertThat(tokens).hasSize(1);
+            assertThat(cernerTokenCalls(mark)).hasSize(1);
 
-        Thread.sleep(5_200);
-        Http.Reply renewed = systemToken(Environment.SANDBOX_IDP, scope);
-        assertThat(renewed.status()).isEqualTo(200);
-        assertThat(renewed.json().path("access_token").asText()).isNotIn(tokens);
-        assertThat(cernerTokenCalls(start)).hasSize(2);
+            clocks.advance(Duration.ofSeconds(20));
+            Http.Reply renewed = systemToken(Environment.SANDBOX_IDP, scope);
+            assertThat(renewed.status()).isEqualTo(200);
+            assertThat(renewed.json().path("access_token").asText()).isNotIn(tokens);
+            assertThat(cernerTokenCalls(mark)).hasSize(2);
+        }
     }
 
     @Test
     void requests_outside_the_client_s_grant_are_refused_without_calling_cerner() {
         Instant start = Instant.now();
+        LogMark mark = logMark();
         Http.Reply scope = systemToken(Environment.SANDBOX_IDP, "system/Patient.read system/Condition.read");
         assertThat(scope.status()).isEqualTo(400);
         assertThat(scope.json().path("error").asText()).isEqualTo("invalid_scope");
@@ -115,7 +132,7 @@ class SystemTokenIT {
         try (TenantOverride disabled = TenantOverride.enabled(env, Environment.SANDBOX_IDP, false)) {
             assertThat(systemToken(Environment.SANDBOX_IDP, "system/Patient.read").json().path("error").asText()).isEqualTo("tenant_disabled");
         }
-        assertThat(env.simulator().requestLog().entries()).noneMatch(r -> !r.at().isBefore(start));
+        assertThat(mark.since(env.simulator())).isEmpty();
         JsonNode event = Events.await(env, start, "IDENTITY_PROVIDER_RETRIEVE_TOKEN_ERROR", "invalid_scope");
         assertThat(event.path("details").path("identity_provider").asText()).isEqualTo(Environment.SANDBOX_IDP);
     }

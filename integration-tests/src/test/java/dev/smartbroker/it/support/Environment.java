@@ -63,7 +63,8 @@ public final class Environment implements AutoCloseable {
 
     static Environment start() {
         Path work = Path.of(System.getProperty("it.work.dir", "target/it-work"));
-        SimulatorConfig defaults = SimulatorConfig.defaults();
+        // On the base that lets Clocks give back the time it advanced the simulator by.
+        SimulatorConfig defaults = SimulatorConfig.defaults().withClock(Clocks.simulatorBase());
         List<SimulatorConfig.Tenant> tenants = new ArrayList<>(defaults.tenants());
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
         tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));

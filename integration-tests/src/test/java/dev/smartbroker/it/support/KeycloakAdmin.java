@@ -37,23 +37,33 @@ public final class KeycloakAdmin {
     }
 
     public Response get(String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).GET());
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).GET());
     }
 
     public Response post(String path, Object body) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path))
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
     }
 
     public Response put(String path, Object body) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path))
-                .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
+        return putOnServer("/admin" + path, body);
     }
 
     public Response delete(String path) {
-        return send(HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).DELETE());
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + "/admin" + path)).DELETE());
+    }
+
+    /** GET of a server path outside the admin API (e.g. {@code /realms/master/it-clock/offset}), as the bootstrap admin. */
+    public Response getOnServer(String serverPath) {
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + serverPath)).GET());
+    }
+
+    /** PUT of JSON to a server path outside the admin API, as the bootstrap admin. */
+    public Response putOnServer(String serverPath, Object body) {
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + serverPath))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
     }
 
     /** User events of a realm, newest first, optionally of given types. */
@@ -117,6 +127,10 @@ public final class KeycloakAdmin {
         return count;
     }
 
+    private synchronized void forgetToken() {
+        token = null;
+    }
+
     private synchronized String token() {
         if (token == null || Instant.now().isAfter(tokenExpires)) {
             HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/realms/master/protocol/openid-connect/token"))
@@ -138,10 +152,19 @@ public final class KeycloakAdmin {
         return token;
     }
 
-    private Response send(HttpRequest.Builder builder) {
+    /**
+     * Sends the request with the admin's token; on 401 once more with a new token. The token's expiry is tracked on
+     * this JVM's clock, while Keycloak judges it on its own, which the time-shifting tests move (see {@link Clocks}).
+     */
+    private Response send(java.util.function.Supplier<HttpRequest.Builder> request) {
         try {
-            HttpResponse<String> response = client.send(builder.header("Authorization", "Bearer " + token())
+            HttpResponse<String> response = client.send(request.get().header("Authorization", "Bearer " + token())
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 401) {
+                forgetToken();
+                response = client.send(request.get().header("Authorization", "Bearer " + token())
+                        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            }
             return new Response(response.statusCode(), response.body());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
