@@ -30,6 +30,8 @@ import org.keycloak.models.utils.KeycloakModelUtils;
 final class ClinicianAccounts {
 
     private static final Logger LOG = Logger.getLogger(ClinicianAccounts.class);
+    /** Set on the users this broker creates: tenant alias and the clinician's identity there. */
+    static final String ATTRIBUTE_IDENTITY = "smart_broker_identity";
     /** Attempts to create-or-find; each lost race means another request committed, so two suffice in practice. */
     private static final int ATTEMPTS = 4;
     /** Pause before looking again for a user another request is committing (a transaction, not a clock). */
@@ -57,7 +59,7 @@ final class ClinicianAccounts {
     static UserModel ensure(KeycloakSession session, RealmModel realm, String alias, BrokeredIdentityContext identity,
                             EventBuilder event) throws ProvisioningException {
         FederatedIdentityModel link = new FederatedIdentityModel(alias, identity.getId(), identity.getUsername());
-        UserModel existing = session.users().getUserByFederatedIdentity(realm, link);
+        UserModel existing = linkedUser(session, realm, link);
         if (existing != null) {
             return existing;
         }
@@ -75,8 +77,8 @@ final class ClinicianAccounts {
             String userId = created.orElseGet(() -> KeycloakModelUtils.runJobInTransactionWithResult(factory, tx -> {
                 RealmModel txRealm = tx.realms().getRealm(realmId);
                 tx.getContext().setRealm(txRealm);
-                UserModel linked = tx.users().getUserByFederatedIdentity(txRealm, link);
-                return linked == null ? null : linked.getId();
+                UserModel linked = linkedUser(tx, txRealm, link);
+                return linked != null ? linked.getId() : relink(tx, txRealm, link, identity);
             }));
             if (userId != null) {
                 UserModel user = session.users().getUserById(realm, userId);
@@ -95,10 +97,48 @@ final class ClinicianAccounts {
                 + " belongs to a user that is not linked to this clinician at " + alias);
     }
 
+    /**
+     * The user linked to {@code link}, when the link really exists: after a tenant was deleted (which deletes its links)
+     * and created again under the same alias, a cached lookup may still name the user of a link that is gone.
+     */
+    private static UserModel linkedUser(KeycloakSession session, RealmModel realm, FederatedIdentityModel link) {
+        UserModel user = session.users().getUserByFederatedIdentity(realm, link);
+        if (user == null) {
+            return null;
+        }
+        FederatedIdentityModel stored = session.users().getFederatedIdentity(realm, user, link.getIdentityProvider());
+        return stored != null && link.getUserId().equals(stored.getUserId()) ? user : null;
+    }
+
+    /**
+     * Links the user this broker created for the same clinician of the same tenant alias earlier, whose link went with a
+     * deleted tenant (an admin re-created it): recognised by the marker set at creation, never by name or email alone.
+     * Returns its id, or null when the username belongs to someone else.
+     */
+    private static String relink(KeycloakSession tx, RealmModel realm, FederatedIdentityModel link, BrokeredIdentityContext identity) {
+        UserModel user = tx.users().getUserByUsername(realm, identity.getModelUsername());
+        if (user == null || !marker(link).equals(user.getFirstAttribute(ATTRIBUTE_IDENTITY))) {
+            return null;
+        }
+        FederatedIdentityModel stale = tx.users().getFederatedIdentity(realm, user, link.getIdentityProvider());
+        if (stale != null) {
+            tx.users().removeFederatedIdentity(realm, user, link.getIdentityProvider());
+        }
+        tx.users().addFederatedIdentity(realm, user, link);
+        LOG.infof("Linked the existing account %s again to tenant %s, which was re-created", user.getUsername(), link.getIdentityProvider());
+        return user.getId();
+    }
+
+    private static String marker(FederatedIdentityModel link) {
+        return link.getIdentityProvider() + " " + link.getUserId();
+    }
+
     private static String create(KeycloakSession tx, RealmModel realm, FederatedIdentityModel link, BrokeredIdentityContext identity) {
         tx.getContext().setRealm(realm);
         UserModel user = tx.users().addUser(realm, identity.getModelUsername());
         user.setEnabled(true);
+        // Not a user-profile attribute: neither the clinician nor the account console sees or edits it.
+        user.setSingleAttribute(ATTRIBUTE_IDENTITY, marker(link));
         user.setFirstName(identity.getFirstName());
         user.setLastName(identity.getLastName());
         String email = identity.getEmail();
