@@ -62,6 +62,12 @@ final class CernerProfile implements SmartProfile {
         return "Cerner";
     }
 
+    /** {@code …:smart-v1:grant:launch:invalid-launch-code}: a made-up, stale or reused launch (docs/ehr/cerner.md §2.1). */
+    @Override
+    public boolean rejectsLaunch(String error, String errorCode) {
+        return errorCode != null && errorCode.endsWith(":grant:launch:invalid-launch-code");
+    }
+
     @Override
     public String apiPath() {
         // Cerner accepts RS384 and ES384 assertions only; /cerner/jwks publishes exactly those (docs/ehr/cerner.md §3.2).

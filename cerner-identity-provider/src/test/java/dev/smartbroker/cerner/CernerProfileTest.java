@@ -130,4 +130,11 @@ class CernerProfileTest {
         assertThat(profile.errorCode("https://example.org/nothing")).isNull();
         assertThat(profile.errorCode(null)).isNull();
     }
+
+    @Test
+    void a_reused_or_stale_launch_is_told_apart_from_other_authorize_errors() {
+        assertThat(profile.rejectsLaunch("invalid_request", "urn:cerner:error:authorization-server:smart-v1:grant:launch:invalid-launch-code")).isTrue();
+        assertThat(profile.rejectsLaunch("invalid_request", "urn:cerner:error:authorization-server:smart-v1:grant:launch:code-required")).isFalse();
+        assertThat(profile.rejectsLaunch("invalid_request", null)).isFalse();
+    }
 }

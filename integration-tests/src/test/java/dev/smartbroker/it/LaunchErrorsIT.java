@@ -196,7 +196,7 @@ class LaunchErrorsIT {
     class At_cerner {
 
         @Test
-        void a_replayed_cerner_launch_is_refused_by_cerner_with_its_error_uri(Environment env) {
+        void a_replayed_cerner_launch_gets_the_launch_link_used_or_expired_page(Environment env) {
             Browser browser = new Browser();
             String launchUri = PowerChart.launch(browser, env, Environment.SANDBOX_TENANT, "WILMA", Environment.BROKER_CLIENT_ID).location();
             Map<String, String> smart = Browser.query(launchUri);
@@ -204,10 +204,15 @@ class LaunchErrorsIT {
             Map<String, String> params = Map.of("iss", smart.get("iss"), "launch", smart.get("launch"));
             OidcClient.AuthorizationRequest first = app.authorizationRequest(params);
             CernerPages.signInAndAllow(browser, browser.get(first.url()), "portal", "portal", l -> l.startsWith(app.redirectUri()));
-            JsonNode event = expectFailure("IDENTITY_PROVIDER_LOGIN_ERROR", "cerner_authorize_error", 502, "Cerner refused the sign-in",
+            // Back or reload: the same launch value goes to Cerner again, which refuses it.
+            JsonNode event = expectFailure("IDENTITY_PROVIDER_LOGIN_ERROR", "cerner_launch_rejected", 400,
+                    "Launch link already used or expired",
                     () -> browser.follow(browser.get(app.authorizationRequest(params).url()), l -> l.startsWith(app.redirectUri())),
-                    page -> assertThat(page.document().selectFirst("#smart-more-info a").attr("href"))
-                            .startsWith(env.simulator().baseUrl() + "/errors/"));
+                    page -> {
+                        assertThat(page.text("#smart-next-step")).contains("open the app again from the patient's chart in PowerChart");
+                        assertThat(page.document().selectFirst("#smart-more-info a").attr("href"))
+                                .startsWith(env.simulator().baseUrl() + "/errors/");
+                    });
             assertThat(event.path("details").path("cerner_error_urn").asText()).endsWith("invalid-launch-code");
             assertThat(event.path("details").path("identity_provider").asText()).isEqualTo(Environment.SANDBOX_IDP);
         }

@@ -53,6 +53,17 @@ public interface SmartProfile {
                         + " EHR's registration of the app.";
     }
 
+    /**
+     * Whether an authorize error means the EHR refused the launch value itself (used before, expired, another app's),
+     * which the clinician fixes by opening the app from the chart again. SMART defines no code for it: false unless
+     * the EHR's error code says so.
+     *
+     * @param errorCode the profile's {@link #errorCode} of the error's {@code error_uri}, or null
+     */
+    default boolean rejectsLaunch(String error, String errorCode) {
+        return false;
+    }
+
     /** Where an admin registers the realm's JWKS URL for backend services, for error advice. */
     default String keyRegistrationPlace() {
         return "the EHR's registration of the backend client";

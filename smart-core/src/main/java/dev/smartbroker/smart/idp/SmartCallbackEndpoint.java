@@ -161,6 +161,9 @@ public final class SmartCallbackEndpoint {
         if ("access_denied".equals(error)) {
             return page(authSession, LaunchErrors.Problem.EHR_ACCESS_DENIED, "the EHR denied access" + suffix, link);
         }
+        if (profile.rejectsLaunch(error, urn)) {
+            return page(authSession, LaunchErrors.Problem.EHR_LAUNCH_REJECTED, "the EHR refused the launch value" + suffix, link);
+        }
         return page(authSession, LaunchErrors.Problem.EHR_AUTHORIZE_ERROR, "the EHR's authorize error " + code + suffix, link);
     }
 

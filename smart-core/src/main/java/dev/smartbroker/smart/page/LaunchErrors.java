@@ -56,6 +56,8 @@ public final class LaunchErrors {
         // Failures at the EHR: the event error is the profile's prefix and this suffix (cerner_access_denied).
         EHR_ACCESS_DENIED("smartErrorEhrAccessDenied", Response.Status.FORBIDDEN, "access_denied"),
         EHR_AUTHORIZE_ERROR("smartErrorEhrAuthorize", Response.Status.BAD_GATEWAY, "authorize_error"),
+        /** The EHR refused the launch value: used before (Back, reload), expired, or opened for another app. */
+        EHR_LAUNCH_REJECTED("smartErrorEhrLaunchRejected", Response.Status.BAD_REQUEST, "launch_rejected"),
         EHR_INVALID_GRANT("smartErrorEhrInvalidGrant", Response.Status.BAD_GATEWAY, "invalid_grant"),
         EHR_INVALID_CLIENT("smartErrorEhrInvalidClient", Response.Status.BAD_GATEWAY, "invalid_client"),
         EHR_TOKEN_ERROR("smartErrorEhrTokenError", Response.Status.BAD_GATEWAY, "token_error"),
