@@ -300,6 +300,11 @@ class ClusterIT {
             String health = read(out);
             assertThat(health).contains("\"status\": \"UP\"");
             assertThat(metric(health, "vendor_cluster_size")).as(node.name() + " cluster size metric").isEqualTo(2.0);
+            // Every metric docs/production.md §7 tells operators to watch is there under that name.
+            for (String name : List.of("agroal_active_count", "agroal_awaiting_count", "process_cpu_time_ns_total",
+                    "jvm_memory_used_bytes", "http_server_requests_seconds_count")) {
+                assertThat(metric(health, name)).as(node.name() + " metric " + name).isNotNull();
+            }
         }
         String expected = System.getProperty("keycloak.dist.version");
         Matcher version = Pattern.compile("Keycloak (\\S+) on JVM").matcher(a.logText());
