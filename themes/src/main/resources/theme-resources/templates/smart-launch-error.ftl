@@ -5,9 +5,13 @@
   from the EHR), so they are plain text, never markup.
 -->
 <#import "template.ftl" as layout>
+<#assign smartTitle = msg(smartTitleKey!"smartErrorServerTitle", "", smartEhr!"", smartChart!"", smartEhrStart!"")>
+<#-- The layout writes <title>${title!}</title>, where title is the realm's "Sign in to …" from the data model. A
+     variable of the layout's own namespace comes before the data model, so the tab shows the error's title. -->
+<#assign title = smartTitle in layout>
 <@layout.registrationLayout displayMessage=false; section>
     <#if section = "header">
-        ${msg(smartTitleKey!"smartErrorServerTitle", "", smartEhr!"", smartChart!"", smartEhrStart!"")}
+        ${smartTitle}
     <#elseif section = "form">
         <div id="smart-launch-error" data-smart-problem="${smartProblem!''}">
             <p class="instruction" id="smart-error-message">${message.summary}</p>

@@ -16,6 +16,9 @@ final class Pages {
 
     static final String LAUNCH_ENDED = "This launch could not be completed (it expired or another window replaced it). "
             + "Close this window and open the app again from the patient's chart.";
+    /** A login whose code Keycloak refused at the exchange: the code expired, was used already, or its launch is gone. */
+    static final String LAUNCH_EXPIRED = "This launch has expired or was already used. "
+            + "Close this window and open the app again from the patient's chart.";
     static final String NO_LAUNCH = "This app shows the patient of a launch from the EHR. Open this app from the patient's chart.";
     static final String OUTDATED = "This page was out of date (the app was opened again in another window since), "
             + "so nothing was done. Try again.";
@@ -34,6 +37,11 @@ final class Pages {
     /** A tab whose launch is gone, or a login that came back to nothing. */
     static String launchEnded() {
         return page("Launch ended", "<h1>Sample SMART app</h1><p id=\"launch-ended\">" + esc(LAUNCH_ENDED) + "</p>");
+    }
+
+    /** A login callback whose code Keycloak would not exchange (invalid_grant). */
+    static String launchExpired() {
+        return page("Launch expired", "<h1>Sample SMART app</h1><p id=\"launch-expired\">" + esc(LAUNCH_EXPIRED) + "</p>");
     }
 
     static String noLaunch() {

@@ -11,6 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.AuthenticationException;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientManager;
 import org.springframework.security.oauth2.client.OAuth2AuthorizedClientProviderBuilder;
 import org.springframework.security.oauth2.client.oidc.web.logout.OidcClientInitiatedLogoutSuccessHandler;
@@ -25,6 +26,8 @@ import org.springframework.security.oauth2.client.web.OAuth2AuthorizedClientRepo
 import org.springframework.security.oauth2.core.AuthorizationGrantType;
 import org.springframework.security.oauth2.core.ClientAuthenticationMethod;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2AuthorizationException;
+import org.springframework.security.oauth2.core.OAuth2ErrorCodes;
 import org.springframework.security.oauth2.core.oidc.IdTokenClaimNames;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.csrf.CsrfException;
@@ -144,7 +147,8 @@ class SecurityConfig {
                             String code = e instanceof OAuth2AuthenticationException oauth ? oauth.getError().getErrorCode() : null;
                             LOG.info("A login callback could not be completed: {}",
                                     code != null && ERROR_CODE.matcher(code).matches() ? code : e.getClass().getSimpleName());
-                            Pages.write(response, HttpStatus.BAD_REQUEST.value(), Pages.launchEnded());
+                            Pages.write(response, HttpStatus.BAD_REQUEST.value(),
+                                    codeRefused(e) ? Pages.launchExpired() : Pages.launchEnded());
                         }))
                 .logout(logout -> logout
                         .logoutRequestMatcher(LaunchUrls::isSignOut)
@@ -156,5 +160,17 @@ class SecurityConfig {
                         .contentSecurityPolicy(csp -> csp.policyDirectives(
                                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'")));
         return http.build();
+    }
+
+    /**
+     * Keycloak's token endpoint refused the login's code: Spring wraps the token endpoint's error response in an
+     * {@link OAuth2AuthorizationException} under the login failure. Keycloak answers {@code invalid_grant} for a code
+     * that expired, was used already, or was lost with the launch (a restart of the whole cluster, see
+     * docs/production.md §8). An {@code error} on the authorization response itself has no such cause.
+     */
+    static boolean codeRefused(AuthenticationException failure) {
+        return failure instanceof OAuth2AuthenticationException oauth
+                && OAuth2ErrorCodes.INVALID_GRANT.equals(oauth.getError().getErrorCode())
+                && failure.getCause() instanceof OAuth2AuthorizationException;
     }
 }

@@ -161,7 +161,10 @@ final class FakeKeycloak implements AutoCloseable {
             grant = null;
         }
         if (grant == null) {
-            send(exchange, 400, Map.of("error", "invalid_grant", "error_description", "Session not active"));
+            // Keycloak's own answers: to a code it no longer has (used, expired, lost in a restart), and to a refresh
+            // token whose session ended.
+            send(exchange, 400, Map.of("error", "invalid_grant", "error_description",
+                    "authorization_code".equals(form.get("grant_type")) ? "Code not valid" : "Session not active"));
             return;
         }
         Instant now = Instant.now();

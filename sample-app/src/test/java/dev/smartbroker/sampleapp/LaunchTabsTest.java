@@ -7,6 +7,7 @@ import static org.springframework.test.web.servlet.request.MockMvcRequestBuilder
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -215,6 +216,32 @@ class LaunchTabsTest {
         assertThat(page.status()).isEqualTo(400);
         assertThat(page.text("launch-ended")).isEqualTo(Pages.LAUNCH_ENDED);
         assertThat(page.html()).doesNotContain("nope", "access_denied");
+    }
+
+    @Test
+    void a_code_keycloak_refuses_gets_the_expired_page_and_leaves_the_other_launches() throws Exception {
+        MockHttpSession browser = new MockHttpSession();
+        Started first = land(browser, "h1");
+        String code = KEYCLOAK.code(first.nonce(), "launch-wilma", WILMA);
+        Page signedIn = page(mvc.perform(get("/login/oauth2/code/keycloak").param("code", code).param("state", first.state())
+                .session(browser)).andReturn().getResponse());
+        assertThat(signedIn.location()).isEqualTo("/launch/launch-wilma");
+
+        // The same code again (a replayed redirect), then one Keycloak never issued or no longer has (it expired, or a
+        // restart of the whole cluster lost it): Keycloak answers invalid_grant "Code not valid" to both.
+        Started replay = land(browser, "h2");
+        Page replayed = page(mvc.perform(get("/login/oauth2/code/keycloak").param("code", code).param("state", replay.state())
+                .session(browser)).andReturn().getResponse());
+        Started lost = land(browser, "h3");
+        Page unknown = page(mvc.perform(get("/login/oauth2/code/keycloak").param("code", "lost-in-a-restart")
+                .param("state", lost.state()).session(browser)).andReturn().getResponse());
+        for (Page page : List.of(replayed, unknown)) {
+            assertThat(page.status()).isEqualTo(400);
+            assertThat(page.text("launch-expired")).isEqualTo(Pages.LAUNCH_EXPIRED);
+            assertThat(page.html()).contains("<title>Launch expired</title>")
+                    .doesNotContain("invalid_grant", "Code not valid", "Whitelabel", "Exception", "lost-in-a-restart");
+        }
+        assertShows(show(browser, signedIn.location()), "launch-wilma", WILMA);
     }
 
     @Test

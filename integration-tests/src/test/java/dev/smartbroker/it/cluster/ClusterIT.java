@@ -26,6 +26,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
 import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.KeycloakAdmin;
+import dev.smartbroker.it.support.ManagedProcess;
 import dev.smartbroker.it.support.OidcClient;
 import dev.smartbroker.it.support.Ports;
 import dev.smartbroker.simulator.AppRegistration;
@@ -51,8 +52,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * one public hostname on which nothing listens; each step of a launch is sent to the node the test picks.
  *
  * <p>The tests run in order on one cluster's life: formed; a launch across both nodes; system tokens per node;
- * node A killed with launches in flight; A restarted; the whole cluster restarted. Every process (two nodes,
- * PostgreSQL) is stopped in {@link #stopEverything()}, whatever happened.
+ * node A killed with launches in flight; A restarted; the whole cluster restarted, with launches in flight that end on
+ * the broker's "Launch expired" page or the sample app's. Every process (two nodes, PostgreSQL, the sample app) is
+ * stopped in {@link #stopEverything()}, whatever happened.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -72,6 +74,12 @@ class ClusterIT {
     static final Duration FIRST_START = Duration.ofMinutes(3);
     static final Duration START = Duration.ofMinutes(2);
     static final Duration VIEW = Duration.ofSeconds(90);
+    /** The sample app's page for a code Keycloak refuses (sample-app/README.md). */
+    static final String APP_LAUNCH_EXPIRED = "This launch has expired or was already used. "
+            + "Close this window and open the app again from the patient's chart.";
+    /** The launch error page's line for the help desk: its time (UTC) and the event's reference. */
+    static final Pattern REFERENCE_LINE = Pattern.compile(
+            "Time: (\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}) UTC \u00b7 Reference: ([2-9A-Z]{4}-[2-9A-Z]{4})");
 
     private static final List<ClusterNode> NODES = new ArrayList<>();
     private static Path observationsFile;
@@ -83,6 +91,7 @@ class ClusterIT {
     private ClusterNode a;
     private ClusterNode b;
     private NodeRouting routing;
+    private ManagedProcess sampleApp;
     private Map<String, String> nodeEnv;
     private final Map<String, Launch> finished = new LinkedHashMap<>();
 
@@ -248,6 +257,9 @@ class ClusterIT {
                 node.kill();
             }
         }
+        if (sampleApp != null) {
+            sampleApp.stop();
+        }
         if (postgres != null) {
             postgres.close();
         }
@@ -288,6 +300,11 @@ class ClusterIT {
             String health = read(out);
             assertThat(health).contains("\"status\": \"UP\"");
             assertThat(metric(health, "vendor_cluster_size")).as(node.name() + " cluster size metric").isEqualTo(2.0);
+            // Every metric docs/production.md §7 tells operators to watch is there under that name.
+            for (String name : List.of("agroal_active_count", "agroal_awaiting_count", "process_cpu_time_ns_total",
+                    "jvm_memory_used_bytes", "http_server_requests_seconds_count")) {
+                assertThat(metric(health, name)).as(node.name() + " metric " + name).isNotNull();
+            }
         }
         String expected = System.getProperty("keycloak.dist.version");
         Matcher version = Pattern.compile("Keycloak (\\S+) on JVM").matcher(a.logText());
@@ -440,14 +457,19 @@ class ClusterIT {
 
     @Test
     @Order(6)
-    void a_whole_cluster_restart_loses_in_flight_launches_without_an_error_or_a_patient_and_keeps_finished_ones() {
-        // In flight: a handle from the Launch URI, an authorization request waiting at Cerner, a code not exchanged.
+    void a_whole_cluster_restart_ends_every_in_flight_launch_on_a_clear_page_and_keeps_finished_ones() throws IOException {
+        // In flight: a handle from the Launch URI, an authorization request waiting at Cerner, and a code not yet
+        // exchanged, once held by the test's app client (to see Keycloak's answer) and once by the sample app itself
+        // (to see what the clinician sees).
+        ManagedProcess app = startSampleApp();
         Browser handleBrowser = new Browser();
         String handle = routing.openLaunchUri(handleBrowser, WILMA, a);
         NodeRouting.AtCerner atCerner = routing.authorize(new Browser(), routing.openLaunchUri(new Browser(), NANCY, b), NodeRouting.only(b));
         Browser codeBrowser = new Browser();
         NodeRouting.WithCode code = routing.callback(
                 routing.authorize(codeBrowser, routing.openLaunchUri(codeBrowser, HAILEY, a), NodeRouting.only(a)), NodeRouting.only(a));
+        Browser appBrowser = new Browser();
+        Browser.Page codeForTheApp = routing.throughTheSampleApp(appBrowser, routing.openLaunchUri(appBrowser, JOE, a), NodeRouting.only(a));
 
         long began = System.nanoTime();
         Instant restarted = Instant.now();
@@ -456,21 +478,45 @@ class ClusterIT {
         assertThat(a.isAlive() || b.isAlive()).as("both nodes stopped").isFalse();
         startNode(a);
         observe("Whole cluster stopped (SIGTERM to both) and node A started again in " + (System.nanoTime() - began) / 1_000_000_000 + " s");
+        KeycloakAdmin admin = new KeycloakAdmin(a.url());
 
-        // The code not yet exchanged: the app's code exchange.
+        // The code not yet exchanged: Keycloak's answer to the app's code exchange...
         OidcClient.TokenResponse exchanged = routing.exchange(code, a);
         observe("After the whole-cluster restart, code not yet exchanged: the app's token request answered " + exchanged.status()
                 + " error=" + exchanged.json().path("error").asText() + " error_description='"
                 + exchanged.json().path("error_description").asText() + "' (code " + Duration.between(code.issued(), Instant.now()).toSeconds() + " s old)");
-        assertThat(exchanged.status()).isBetween(400, 499);
+        assertThat(exchanged.status()).isEqualTo(400);
+        assertThat(exchanged.json().path("error").asText()).isEqualTo("invalid_grant");
+        assertThat(exchanged.json().path("error_description").asText()).isEqualTo("Code not valid");
         assertNoPatient(exchanged);
 
-        // The authorization request waiting at Cerner: Cerner's redirect back to the broker.
+        // ... and the sample app's page when Keycloak's redirect hands it its code.
+        appBrowser.clearHistory();
+        Browser.Page appPage = appBrowser.get(codeForTheApp.location());
+        observe("After the whole-cluster restart, code not yet exchanged by the sample app: " + appPage.status() + " page title '"
+                + appPage.document().title() + "', #launch-expired '" + appPage.text("#launch-expired") + "'");
+        assertThat(appPage.status()).as(appPage.body()).isEqualTo(400);
+        assertThat(appPage.document().title()).isEqualTo("Launch expired");
+        assertThat(appPage.text("#launch-expired")).isEqualTo(APP_LAUNCH_EXPIRED);
+        assertThat(appPage.body()).doesNotContain("invalid_grant", "Code not valid", "Whitelabel", "Exception");
+        List<JsonNode> refused = awaitEvents(admin, restarted, "CODE_TO_TOKEN_ERROR", 2);
+        assertThat(refused).as("the two refused code exchanges").allSatisfy(e -> {
+            assertThat(e.path("error").asText()).isEqualTo("invalid_code");
+            assertThat(e.path("clientId").asText()).isEqualTo(NodeRouting.APP);
+        });
+
+        // The authorization request waiting at Cerner: Cerner's redirect back to the broker, whose callback finds no
+        // login for the state (Keycloak records expired_code) and answers with the page itself.
         atCerner.browser().clearHistory();
         Browser.Page afterCallback = routing.settle(atCerner.browser(), atCerner.callback(), NodeRouting.only(a),
                 l -> l.startsWith(routing.redirectUri()));
         recordOutcome("authorization request waiting for Cerner's callback", atCerner.browser(), afterCallback);
-        assertNoErrorAndNoPatient(atCerner.browser(), afterCallback, atCerner.request());
+        assertNoServerError(atCerner.browser());
+        assertThat(servedBy(atCerner.browser())).as("requests after Cerner's redirect")
+                .containsExactly("A /realms/smart/broker/cerner-sandbox/endpoint");
+        assertLaunchExpiredPage(admin, restarted, afterCallback, "IDENTITY_PROVIDER_LOGIN_ERROR");
+        assertThat(awaitEvents(admin, restarted, "IDENTITY_PROVIDER_LOGIN_ERROR", 2)).extracting(e -> e.path("error").asText())
+                .containsExactlyInAnyOrder("expired_code", "smart_launch_expired");
 
         // The parked Launch URI handle: the app's login forwarding it.
         handleBrowser.clearHistory();
@@ -478,11 +524,14 @@ class ClusterIT {
         Browser.Page afterHandle = routing.settle(handleBrowser, handleBrowser.get(request.url()), NodeRouting.only(a),
                 l -> l.startsWith(routing.redirectUri()));
         recordOutcome("Launch URI handle parked before the restart", handleBrowser, afterHandle);
-        assertNoErrorAndNoPatient(handleBrowser, afterHandle, request);
+        assertNoServerError(handleBrowser);
+        assertThat(servedBy(handleBrowser)).as("requests of the app's login").containsExactly("A /realms/smart/protocol/openid-connect/auth");
+        assertLaunchExpiredPage(admin, restarted, afterHandle, "LOGIN_ERROR");
 
         observe("Events recorded since the restart: " + postgres.query("keycloak",
                 "select string_agg(type || coalesce(' ' || error, '') || coalesce(' reason=' || (details_json::json ->> 'reason'), ''), '; ' order by event_time)"
                         + " from event_entity where event_time >= " + restarted.toEpochMilli()));
+        app.stop();
 
         int aLog = a.logText().length();
         startNode(b);
@@ -621,7 +670,7 @@ class ClusterIT {
             if (smart != null) {
                 line.append(", broker error page (data-smart-problem '").append(smart.attr("data-smart-problem")).append("')");
             }
-            for (String selector : List.of("#smart-error-message", "#smart-next-step", "#kc-error-message", ".kc-feedback-text")) {
+            for (String selector : List.of("#smart-error-message", "#smart-next-step", "#smart-error-reference", "#kc-error-message", ".kc-feedback-text")) {
                 Element message = page.selectFirst(selector);
                 if (message != null) {
                     line.append(", ").append(selector).append(" '").append(abbreviate(message.text(), 240)).append("'");
@@ -640,14 +689,82 @@ class ClusterIT {
         return url.startsWith(simulator.baseUrl()) ? "Cerner " + java.net.URI.create(url).getPath() : "app";
     }
 
-    /** No answer of 500 or more on the way; and if the app got a code anyway, its tokens carry no patient. */
-    private void assertNoErrorAndNoPatient(Browser browser, Browser.Page end, OidcClient.AuthorizationRequest request) {
+    /** No answer of 500 or more on the browser's way. */
+    private static void assertNoServerError(Browser browser) {
         assertThat(browser.history()).as("answers on the way").allSatisfy(p -> assertThat(p.status()).as(p.url()).isLessThan(500));
-        if (end.isRedirect() && end.location().startsWith(routing.redirectUri()) && Browser.query(end.location()).containsKey("code")) {
-            OidcClient.TokenResponse tokens = routing.app(a).exchange(request, end.location());
-            observe("  ... and the app's code exchange answered " + tokens.status());
-            assertNoPatient(tokens);
+    }
+
+    /**
+     * The broker's "Launch expired" page, in English, with the time and reference the help desk finds the event by:
+     * the reference is that of the {@code eventType} event {@code smart_launch_expired} recorded since {@code since}.
+     */
+    private void assertLaunchExpiredPage(KeycloakAdmin admin, Instant since, Browser.Page page, String eventType) {
+        assertThat(page.status()).as(page.url() + "\n" + page.body()).isEqualTo(400);
+        Document document = page.document();
+        assertThat(document.select("#smart-launch-error[data-smart-problem=launch_expired]")).as("the broker's launch error page").hasSize(1);
+        assertThat(document.title()).as("the document title").isEqualTo("Launch expired");
+        assertThat(page.text("#kc-page-title")).isEqualTo("Launch expired");
+        assertThat(page.text("#smart-error-message")).isEqualTo("This launch has expired or was already used.");
+        assertThat(page.text("#smart-next-step")).startsWith("Close this window and open the app again from the patient's chart in PowerChart.");
+        Matcher line = REFERENCE_LINE.matcher(String.valueOf(page.text("#smart-error-reference")));
+        assertThat(line.matches()).as("time and reference line '" + page.text("#smart-error-reference") + "'").isTrue();
+        String reference = line.group(2);
+        JsonNode event = awaitEvent(admin, since, eventType, e -> reference.equals(e.path("details").path("reference").asText()));
+        assertThat(event.path("error").asText()).isEqualTo("smart_launch_expired");
+        Instant shown = java.time.LocalDateTime.parse(line.group(1), java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss"))
+                .toInstant(java.time.ZoneOffset.UTC);
+        assertThat(Duration.between(shown, Instant.ofEpochMilli(event.path("time").asLong())).abs())
+                .as("the page's time against the event's").isLessThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    /** The first event of {@code type} since {@code since} that {@code match} accepts; waits up to 10 s for it to be stored. */
+    private static JsonNode awaitEvent(KeycloakAdmin admin, Instant since, String type, java.util.function.Predicate<JsonNode> match) {
+        List<JsonNode> seen = List.of();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            seen = eventsSince(admin, since, type);
+            for (JsonNode event : seen) {
+                if (match.test(event)) {
+                    return event;
+                }
+            }
+            pause();
         }
+        throw new AssertionError("no matching " + type + " event since " + since + "; seen " + seen);
+    }
+
+    /** Exactly {@code count} events of {@code type} since {@code since}, once that many are stored (up to 10 s). */
+    private static List<JsonNode> awaitEvents(KeycloakAdmin admin, Instant since, String type, int count) {
+        List<JsonNode> seen = eventsSince(admin, since, type);
+        for (int attempt = 0; attempt < 50 && seen.size() < count; attempt++) {
+            pause();
+            seen = eventsSince(admin, since, type);
+        }
+        assertThat(seen).as(type + " events since " + since).hasSize(count);
+        return seen;
+    }
+
+    private static List<JsonNode> eventsSince(KeycloakAdmin admin, Instant since, String type) {
+        return admin.events("smart", type).stream().filter(e -> e.path("time").asLong() >= since.toEpochMilli()).toList();
+    }
+
+    /** Between two reads of the event store, which the request that records an event may commit after answering. */
+    private static void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The sample app on the app URL, pointed at node A (nothing listens on the public hostname); stopped with the rest. */
+    private ManagedProcess startSampleApp() throws IOException {
+        int port = java.net.URI.create(routing.appUrl()).getPort();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        sampleApp = ManagedProcess.start("sample-app", List.of(java, "-Xmx256m", "-jar", System.getProperty("sample.app.jar")),
+                work, Map.of("SAMPLE_APP_PORT", String.valueOf(port), "KEYCLOAK_URL", a.url()), work.resolve("logs/sample-app.log"));
+        sampleApp.awaitHttp200(routing.appUrl() + "/logged-out", START);
+        return sampleApp;
     }
 
     private static void assertNoPatient(OidcClient.TokenResponse tokens) {

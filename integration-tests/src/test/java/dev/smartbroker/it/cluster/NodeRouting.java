@@ -47,6 +47,10 @@ final class NodeRouting {
         return publicUrl + "/realms/smart";
     }
 
+    String appUrl() {
+        return appUrl;
+    }
+
     String redirectUri() {
         return appUrl + "/login/oauth2/code/keycloak";
     }
@@ -113,6 +117,24 @@ final class NodeRouting {
             throw new AssertionError("the app's redirect has no code for its state: " + Browser.query(back.location()).keySet());
         }
         return new WithCode(parked.request(), back.location(), java.time.Instant.now());
+    }
+
+    /**
+     * Steps 2 and 3 by the sample app itself (listening on the app URL, pointed at one node): its landing with the
+     * handle, its own authorization request, Cerner's login and consent, and the broker's callback, every Keycloak hop
+     * on the public hostname sent to {@code route.get()}; up to Keycloak's redirect to the app with its code (not
+     * followed: the app's session holds the pending login, the redirect hands it the code).
+     */
+    Browser.Page throughTheSampleApp(Browser browser, String handle, Supplier<ClusterNode> route) {
+        Browser.Page landing = browser.get(appUrl + "/?kc_launch=" + URLEncoder.encode(handle, StandardCharsets.UTF_8));
+        Browser.Page callback = throughCerner(browser, landing, route,
+                l -> l.startsWith(publicUrl + "/realms/smart/broker/cerner-sandbox/endpoint"));
+        Browser.Page back = follow(browser, callback, route, l -> l.startsWith(redirectUri()));
+        if (!back.isRedirect() || !back.location().startsWith(redirectUri()) || Browser.query(back.location()).get("code") == null) {
+            throw new AssertionError("expected Keycloak's redirect to the sample app with a code, got " + back.status() + " "
+                    + withoutQuery(back.url()) + "\nrequests: " + trail(browser) + "\n" + back.body());
+        }
+        return back;
     }
 
     /** Step 4: the app exchanges its code at {@code node}. */
