@@ -13,6 +13,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -48,11 +49,17 @@ class LaunchController {
     private final PatientBanner banner;
     private final LaunchStore launches;
     private final DefaultOAuth2AuthorizedClientManager refreshNow;
+    private final KeycloakProperties keycloak;
+    /** Demo only ({@code SAMPLE_APP_SHOW_TOKEN_CURL=true}): a ready curl with this launch's access token. */
+    private final boolean showTokenCurl;
 
     LaunchController(PatientBanner banner, LaunchStore launches, ClientRegistrationRepository registrations,
-                     OAuth2AuthorizedClientRepository authorizedClients) {
+                     OAuth2AuthorizedClientRepository authorizedClients, KeycloakProperties keycloak,
+                     @Value("${sample.show-token-curl:false}") boolean showTokenCurl) {
         this.banner = banner;
         this.launches = launches;
+        this.keycloak = keycloak;
+        this.showTokenCurl = showTokenCurl;
         // "Refresh now" runs Spring's own refresh, the one that otherwise happens shortly before expiry, only sooner:
         // with a clock skew longer than any token lives, every access token counts as about to expire.
         RefreshTokenOAuth2AuthorizedClientProvider dueNow = new RefreshTokenOAuth2AuthorizedClientProvider();
@@ -116,6 +123,13 @@ class LaunchController {
                 .append("</code>, issued <span id=\"at-issued\">").append(Pages.esc(seconds(client.getAccessToken().getIssuedAt())))
                 .append("</span>, expires <span id=\"at-expires\">").append(Pages.esc(seconds(client.getAccessToken().getExpiresAt())))
                 .append("</span></p>");
+        if (showTokenCurl) {
+            // For the README's curl examples in the demo. A real app never shows its tokens.
+            html.append("<details id=\"developer\"><summary>For developers (demo only): call the launch-token API with this"
+                    + " launch's Keycloak access token</summary><pre id=\"curl-launch-token\">")
+                    .append(Pages.esc("curl -H 'Authorization: Bearer " + accessToken + "' " + keycloak.issuer() + "/smart/launch-token"))
+                    .append("</pre></details>");
+        }
         String base = request.getContextPath() + LaunchUrls.page(launch);
         html.append(form(base + "/refresh", "refresh-now", "Refresh tokens now", csrf))
                 .append(form(base + "/logout", "sign-out", "Sign out", csrf));

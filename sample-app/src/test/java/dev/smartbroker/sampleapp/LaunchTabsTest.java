@@ -129,6 +129,7 @@ class LaunchTabsTest {
         assertThat(page.text("id-patient")).isEqualTo(patient);
         assertThat(page.text("at-patient")).isEqualTo(patient);
         assertThat(page.text("at-smart_launch")).isEqualTo(launchId);
+        assertThat(page.html()).as("no token on the page outside the demo").doesNotContain("curl-launch-token");
     }
 
     @Test
