@@ -46,6 +46,8 @@ public final class LaunchStore {
     private static final String BINDING_LAUNCH = "launch";
     private static final String BINDING_CLIENT = "client";
     private static final String BINDING_CONFLICT = "conflict";
+    private static final String CLAIM_SUFFIX = ".claimed";
+    private static final String CONFLICT_SUFFIX = ".conflict";
     private static final char ID_SEPARATOR = '-';
     private static final int ORDERED_PREFIX_LENGTH = 11;
 
@@ -70,12 +72,14 @@ public final class LaunchStore {
         }
         SingleUseObjectProvider records = session.singleUseObjects();
         String key = Smart.RECORD_BINDING_PREFIX + challenge;
-        if (records.contains(key)) {
-            // The same challenge on two launches: neither may receive context, since neither can be told apart.
-            LOG.warnf("Client %s reused a PKCE challenge across launches; the launch context is withheld", client.getClientId());
-            records.put(key, BINDING_LIFESPAN_SECONDS, Map.of(BINDING_CONFLICT, "true"));
-        } else {
+        // Atomic, also across nodes: of two launches staged at once with one challenge, exactly one claims it.
+        if (records.putIfAbsent(key + CLAIM_SUFFIX, BINDING_LIFESPAN_SECONDS)) {
             records.put(key, BINDING_LIFESPAN_SECONDS, Map.of(BINDING_LAUNCH, launchId, BINDING_CLIENT, client.getId()));
+        } else {
+            // The same challenge on two launches: neither may receive context, since neither can be told apart. The
+            // conflict has a key of its own, so the first launch's binding, written later or not, cannot hide it.
+            LOG.warnf("Client %s reused a PKCE challenge across launches; the launch context is withheld", client.getClientId());
+            records.put(key + CONFLICT_SUFFIX, BINDING_LIFESPAN_SECONDS, Map.of(BINDING_CONFLICT, "true"));
         }
     }
 
@@ -86,8 +90,10 @@ public final class LaunchStore {
         if (codeChallenge == null) {
             return Optional.empty();
         }
-        Map<String, String> record = session.singleUseObjects().get(Smart.RECORD_BINDING_PREFIX + codeChallenge);
-        if (record == null || record.containsKey(BINDING_CONFLICT) || !client.getId().equals(record.get(BINDING_CLIENT))) {
+        String key = Smart.RECORD_BINDING_PREFIX + codeChallenge;
+        Map<String, String> record = session.singleUseObjects().get(key);
+        if (record == null || record.containsKey(BINDING_CONFLICT) || session.singleUseObjects().contains(key + CONFLICT_SUFFIX)
+                || !client.getId().equals(record.get(BINDING_CLIENT))) {
             return Optional.empty();
         }
         return Optional.ofNullable(record.get(BINDING_LAUNCH));
@@ -97,6 +103,7 @@ public final class LaunchStore {
     public static void releaseBinding(KeycloakSession session, String codeChallenge) {
         if (codeChallenge != null) {
             session.singleUseObjects().remove(Smart.RECORD_BINDING_PREFIX + codeChallenge);
+            session.singleUseObjects().remove(Smart.RECORD_BINDING_PREFIX + codeChallenge + CLAIM_SUFFIX);
         }
     }
 

@@ -63,7 +63,20 @@ class LaunchBindingTest {
     private static final String V1 = "verifier-of-the-first-authorization-request-0123456789";
     private static final String V2 = "verifier-of-the-second-authorization-request-012345678";
 
-    private final MemorySingleUseObjects store = new MemorySingleUseObjects();
+    /** Runs once, right after the next successful putIfAbsent: another request's step between two of ours. */
+    private Runnable betweenClaimAndWrite;
+    private final MemorySingleUseObjects store = new MemorySingleUseObjects() {
+        @Override
+        public boolean putIfAbsent(String key, long lifespanSeconds) {
+            boolean first = super.putIfAbsent(key, lifespanSeconds);
+            Runnable step = betweenClaimAndWrite;
+            betweenClaimAndWrite = null;
+            if (first && step != null) {
+                step.run();
+            }
+            return first;
+        }
+    };
     private final KeycloakSession session = mock(KeycloakSession.class);
     private final KeycloakContext keycloakContext = mock(KeycloakContext.class);
     private final TokenManager tokens = mock(TokenManager.class);
@@ -114,6 +127,15 @@ class LaunchBindingTest {
             stage(appSession, app, L1, "patient-1", V1);
 
             assertThat(codeExchange(anotherBrowser, V1)).isEmpty();
+        }
+
+        @Test
+        void a_second_launch_staged_between_the_first_one_s_claim_and_its_binding_still_makes_both_refused() {
+            // Two requests on two nodes at the same instant: the second stages while the first is mid-way.
+            betweenClaimAndWrite = () -> stage(appSession, app, L2, "patient-2", V1);
+            stage(appSession, app, L1, "patient-1", V1);
+
+            assertThat(codeExchange(appSession, V1)).isEmpty();
         }
 
         @Test
