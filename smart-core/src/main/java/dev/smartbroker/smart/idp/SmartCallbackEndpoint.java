@@ -120,6 +120,7 @@ public final class SmartCallbackEndpoint {
                 identity.setModelUsername(identity.getUsername());
             }
             UserModel clinician = ClinicianAccounts.ensure(session, realm, alias, identity, event);
+            ClinicianOrganizations.join(session, realm, provider.getConfig(), clinician);
             authSession = BrowserSessions.handOver(session, authSession, clinician, event);
             LaunchStore.stage(session, authSession, context, UpstreamTokens.from(tokenResponse, Time.currentTimeSeconds()));
             forgetLaunchParameters(authSession);
