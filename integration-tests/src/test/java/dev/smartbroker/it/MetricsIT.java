@@ -126,9 +126,9 @@ class MetricsIT {
         assertThat(after.delta(before, LAUNCHES, tags("idp", "unknown", "outcome", "unknown_app"))).isEqualTo(1.0);
         assertThat(after.delta(before, LAUNCHES, tags())).isEqualTo(2.0);
         assertThat(after.text()).doesNotContain(attackerHost).doesNotContain(attackerApp);
-        // Every launch's tags are a tenant of the realm (or one a test registered and removed, "it-…"), "unknown", and a
-        // problem name.
-        Set<String> aliases = new java.util.HashSet<>(Set.of("unknown"));
+        // Every launch's tags are a tenant of the realm or one that other tests registered and removed (the generic
+        // tenant, "it-…"), "unknown", and a problem name.
+        Set<String> aliases = new java.util.HashSet<>(Set.of("unknown", Environment.GENERIC_IDP));
         env.admin().get("/realms/" + env.realm() + "/identity-provider/instances").json()
                 .forEach(idp -> aliases.add(idp.path("alias").asText()));
         assertThat(after.samples(LAUNCHES)).isNotEmpty().allSatisfy(s -> {
