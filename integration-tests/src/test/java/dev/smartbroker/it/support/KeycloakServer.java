@@ -24,7 +24,8 @@ import java.util.stream.Stream;
 public final class KeycloakServer implements AutoCloseable {
 
     static final String REALM = "smart";
-    private static final List<String> BUILD_OPTIONS = List.of("--db=dev-file", "--health-enabled=true");
+    /** Metrics on, as docs/production.md builds a node: MetricsIT scrapes the broker's meters at /metrics. */
+    private static final List<String> BUILD_OPTIONS = List.of("--db=dev-file", "--health-enabled=true", "--metrics-enabled=true");
 
     private final ManagedProcess process;
     private final String url;
@@ -194,6 +195,7 @@ public final class KeycloakServer implements AutoCloseable {
         return process;
     }
 
+    /** The management interface (health, {@code /metrics}): loopback, a port of its own. */
     public String metricsUrl() {
         return "http://127.0.0.1:" + managementPort;
     }

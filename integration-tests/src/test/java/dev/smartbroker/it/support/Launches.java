@@ -50,9 +50,21 @@ public final class Launches {
 
     /** The app's login from its landing, through Cerner, to its tokens. */
     public Launched login(Browser browser, String handle, Binding binding, String username, String password) {
+        return login(browser, handle, binding, username, password, Map.of());
+    }
+
+    /**
+     * The same with further authorization parameters of the app, e.g. {@code scope=openid organization} (they replace
+     * the defaults of {@link OidcClient#authorizationRequest}).
+     */
+    public Launched login(Browser browser, String handle, Binding binding, String username, String password,
+                          Map<String, String> parameters) {
         OidcClient app = app();
-        OidcClient.AuthorizationRequest request = app.authorizationRequest(
-                binding == Binding.HANDLE ? Map.of("kc_launch", handle) : Map.of());
+        Map<String, String> extra = new java.util.LinkedHashMap<>(parameters);
+        if (binding == Binding.HANDLE) {
+            extra.put("kc_launch", handle);
+        }
+        OidcClient.AuthorizationRequest request = app.authorizationRequest(extra);
         Browser.Page start = browser.get(request.url());
         Browser.Page back = CernerPages.signInAndAllow(browser, start, username, password, l -> l.startsWith(app.redirectUri()));
         OidcClient.TokenResponse tokens = app.exchange(request, back.location());
@@ -69,8 +81,18 @@ public final class Launches {
 
     /** A whole launch, signing in at the EHR as {@code username} when it asks. */
     public Launched launch(Browser browser, String tenant, String patientName, Binding binding, String username, String password) {
+        return launch(browser, tenant, patientName, binding, Map.of(), username, password);
+    }
+
+    /** A whole launch as portal/portal whose app sends further authorization parameters. */
+    public Launched launch(Browser browser, String tenant, String patientName, Binding binding, Map<String, String> parameters) {
+        return launch(browser, tenant, patientName, binding, parameters, "portal", "portal");
+    }
+
+    private Launched launch(Browser browser, String tenant, String patientName, Binding binding, Map<String, String> parameters,
+                            String username, String password) {
         String cernerClient = Environment.SANDBOX_TENANT.equals(tenant) ? Environment.BROKER_CLIENT_ID : Environment.BROKER_JWT_CLIENT_ID;
         String handle = handleOf(openLaunchUri(browser, tenant, patientName, cernerClient));
-        return login(browser, handle, binding, username, password);
+        return login(browser, handle, binding, username, password, parameters);
     }
 }

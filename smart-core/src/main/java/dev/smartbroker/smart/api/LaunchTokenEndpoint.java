@@ -2,6 +2,7 @@ package dev.smartbroker.smart.api;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import jakarta.ws.rs.core.MediaType;
@@ -11,6 +12,7 @@ import dev.smartbroker.smart.Smart;
 import dev.smartbroker.smart.context.LaunchContext;
 import dev.smartbroker.smart.context.LaunchStore;
 import dev.smartbroker.smart.http.UpstreamException;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.tenant.Tenants;
 import dev.smartbroker.smart.token.LaunchTokens;
 import dev.smartbroker.smart.token.UpstreamTokens;
@@ -36,6 +38,8 @@ final class LaunchTokenEndpoint {
     private final Set<String> tokenScopes;
     private final RealmModel realm;
     private final EventBuilder event;
+    /** The launch's tenant, once known: a metric tag. */
+    private String idp;
     private Cors cors = Cors.builder().auth().allowedMethods("GET", "POST");
 
     LaunchTokenEndpoint(KeycloakSession session, Set<String> tokenScopes) {
@@ -69,12 +73,14 @@ final class LaunchTokenEndpoint {
         try {
             LaunchTokens.Result result = new LaunchTokens(session).launchToken(clientSession, launchId);
             LaunchContext context = result.context();
+            SmartMetrics.of(session).launchToken(session, context.idpAlias(), result.refreshed() ? "refreshed" : "cached");
             // Every fetch is an event, refreshed upstream or not, so that the help desk can follow a launch's tokens.
             event.detail(Details.IDENTITY_PROVIDER, context.idpAlias()).detail(Smart.DETAIL_TENANT, context.tenant())
                     .detail("smart_refreshed", String.valueOf(result.refreshed())).success();
             return cors.add(Response.ok(body(result), MediaType.APPLICATION_JSON_TYPE)
                     .cacheControl(ApiErrors.noStore()).header("Pragma", "no-cache"));
         } catch (LaunchTokens.RefusedException e) {
+            idp = LaunchStore.context(session, clientSession, launchId).map(LaunchContext::idpAlias).orElse(null);
             return switch (e.refusal()) {
                 case LAUNCH_NOT_FOUND -> fail(Response.Status.NOT_FOUND, "launch_not_found", "The launch of this token is no longer known.");
                 case RELAUNCH_REQUIRED -> fail(Response.Status.CONFLICT, "relaunch_required",
@@ -85,8 +91,8 @@ final class LaunchTokenEndpoint {
             };
         } catch (UpstreamException e) {
             LOG.warnf("EHR token for client %s could not be obtained (%s): %s", auth.client().getClientId(), e.kind(), e.getMessage());
-            String prefix = LaunchStore.context(session, clientSession, launchId)
-                    .flatMap(context -> Tenants.config(session, context.idpAlias()))
+            idp = LaunchStore.context(session, clientSession, launchId).map(LaunchContext::idpAlias).orElse(null);
+            String prefix = Optional.ofNullable(idp).flatMap(alias -> Tenants.config(session, alias))
                     .map(config -> config.profile().errorPrefix()).orElse("ehr");
             if (e.ehrError() != null) {
                 event.detail(prefix + "_error", e.ehrError());
@@ -124,6 +130,7 @@ final class LaunchTokenEndpoint {
     }
 
     private Response fail(Response.Status status, String error, String description) {
+        SmartMetrics.of(session).launchToken(session, idp, error);
         event.detail(Details.REASON, description).error(error);
         return cors.add(Response.fromResponse(ApiErrors.error(status, error, description)));
     }

@@ -23,6 +23,7 @@ import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
 import dev.smartbroker.smart.idp.SmartIdentityProvider;
 import dev.smartbroker.smart.idp.SmartIdentityProviderFactory;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.support.SafeText;
 import dev.smartbroker.smart.tenant.FhirBaseUrl;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
@@ -60,6 +61,8 @@ final class SystemTokenEndpoint {
     private final String jwksUrl;
     private final RealmModel realm;
     private final EventBuilder event;
+    /** The tenant's alias once the request's {@code tenant} was found to be a SMART tenant: a metric tag. */
+    private String idp;
 
     SystemTokenEndpoint(KeycloakSession session, String jwksUrl) {
         this.session = session;
@@ -76,6 +79,7 @@ final class SystemTokenEndpoint {
             client = AuthorizeClientUtil.authorizeClient(session, event, null).getClient();
         } catch (WebApplicationException e) {
             // Keycloak's own invalid_client answer and event.
+            SmartMetrics.of(session).systemToken(session, null, "invalid_client");
             return e.getResponse();
         }
         event.client(client);
@@ -97,6 +101,7 @@ final class SystemTokenEndpoint {
         if (tenant.isEmpty()) {
             return fail(Response.Status.BAD_REQUEST, "unknown_tenant", "No SMART tenant '" + SafeText.bounded(alias) + "' in this realm.");
         }
+        idp = tenant.get().getAlias();
         Optional<SmartIdentityProvider> enabled = SmartIdentityProviderFactory.enabledProvider(session, alias);
         if (enabled.isEmpty()) {
             return fail(Response.Status.BAD_REQUEST, "tenant_disabled", "The tenant '" + alias + "' is disabled.");
@@ -150,6 +155,8 @@ final class SystemTokenEndpoint {
             } else {
                 token = fetch(provider, systemAccount.get(), requested);
             }
+            // Fetched: no fresh token when the call came; it made the upstream call or shared a concurrent caller's.
+            provider.services().metrics().systemToken(session, idp, cached.isPresent() ? "cached" : "fetched");
             return Response.ok(body(token, provider), MediaType.APPLICATION_JSON_TYPE)
                     .cacheControl(ApiErrors.noStore()).header("Pragma", "no-cache").build();
         } catch (UpstreamException e) {
@@ -185,19 +192,24 @@ final class SystemTokenEndpoint {
         SmartConfiguration configuration = provider.discover();
         SimpleHttpRequest request = BackendRequests.clientCredentials(session, config, configuration.tokenEndpoint(), systemAccount,
                 scopes, provider.services().settings().assertionLifetimeSeconds());
+        TokenResponse token = provider.services().metrics().upstream(session, config.getAlias(),
+                SmartMetrics.Upstream.TOKEN_CLIENT_CREDENTIALS, () -> post(request));
+        long now = Time.currentTimeSeconds();
+        long lifetime = Math.max(0, token.expiresIn());
+        event.detail("smart_granted_scope", token.scope()).success();
+        LOG.debugf("Obtained an EHR system token for IdP %s, scope %s", config.getAlias(), token.scope());
+        return new SystemTokenCache.Entry(token.accessToken(), token.scope() != null ? token.scope() : String.join(" ", scopes),
+                now + lifetime, lifetime);
+    }
+
+    private static TokenResponse post(SimpleHttpRequest request) throws UpstreamException {
         try (SimpleHttpResponse response = request.asResponse()) {
             int status = response.getStatus();
             String body = response.asString();
             if (status < 200 || status >= 300) {
                 throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
             }
-            TokenResponse token = TokenResponse.parse(body);
-            long now = Time.currentTimeSeconds();
-            long lifetime = Math.max(0, token.expiresIn());
-            event.detail("smart_granted_scope", token.scope()).success();
-            LOG.debugf("Obtained an EHR system token for IdP %s, scope %s", config.getAlias(), token.scope());
-            return new SystemTokenCache.Entry(token.accessToken(), token.scope() != null ? token.scope() : String.join(" ", scopes),
-                    now + lifetime, lifetime);
+            return TokenResponse.parse(body);
         } catch (IOException e) {
             throw UpstreamHttp.classify(e, request.getUrl());
         }
@@ -215,6 +227,7 @@ final class SystemTokenEndpoint {
     }
 
     private Response fail(Response.Status status, String error, String description) {
+        SmartMetrics.of(session).systemToken(session, idp, error);
         event.detail(Details.REASON, description).error(error);
         return ApiErrors.error(status, error, description);
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.tenant.FhirBaseUrl;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import org.jboss.logging.Logger;
@@ -34,6 +35,7 @@ public final class SmartDiscovery {
     private static final String OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 
     private final long ttlMillis;
+    private final SmartMetrics metrics;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final Map<String, String> issuerJwks = new ConcurrentHashMap<>();
@@ -42,7 +44,13 @@ public final class SmartDiscovery {
     }
 
     public SmartDiscovery(long ttlMillis) {
+        this(ttlMillis, SmartMetrics.off());
+    }
+
+    /** @param metrics times every fetch ({@link SmartMetrics.Upstream#DISCOVERY}) */
+    public SmartDiscovery(long ttlMillis, SmartMetrics metrics) {
         this.ttlMillis = ttlMillis;
+        this.metrics = metrics;
     }
 
     /** Cached endpoints of the tenant, fetched when missing or stale. */
@@ -105,7 +113,12 @@ public final class SmartDiscovery {
         throw new UpstreamException(UpstreamException.Kind.DISCOVERY, String.join("; ", reasons));
     }
 
-    private static JsonNode getJson(KeycloakSession session, SmartTenantConfig config, String url, String accept)
+    private JsonNode getJson(KeycloakSession session, SmartTenantConfig config, String url, String accept)
+            throws UpstreamException {
+        return metrics.upstream(session, config.getAlias(), SmartMetrics.Upstream.DISCOVERY, () -> fetchJson(session, config, url, accept));
+    }
+
+    private static JsonNode fetchJson(KeycloakSession session, SmartTenantConfig config, String url, String accept)
             throws UpstreamException {
         try (SimpleHttpResponse response = UpstreamHttp.client(session, config).doGet(url).header("Accept", accept).asResponse()) {
             if (response.getStatus() != 200) {

@@ -11,7 +11,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.support.SafeText;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import org.jboss.logging.Logger;
@@ -44,6 +46,7 @@ public final class UpstreamJwks {
     private static final long[] PAUSES_MILLIS = {0, 500, 1_000};
 
     private final long ttlMillis;
+    private final SmartMetrics metrics;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
     private final Map<String, CompletableFuture<Entry>> inFlight = new ConcurrentHashMap<>();
 
@@ -68,7 +71,13 @@ public final class UpstreamJwks {
     }
 
     public UpstreamJwks(long ttlMillis) {
+        this(ttlMillis, SmartMetrics.off());
+    }
+
+    /** @param metrics times every fetch ({@link SmartMetrics.Upstream#JWKS}) */
+    public UpstreamJwks(long ttlMillis, SmartMetrics metrics) {
         this.ttlMillis = ttlMillis;
+        this.metrics = metrics;
     }
 
     /**
@@ -161,15 +170,35 @@ public final class UpstreamJwks {
         }
     }
 
-    @SuppressWarnings("deprecation") // JWKSUtils still takes JWK.Use
+    /** The key set at {@code jwksUrl}, cached; null when it could not be read. */
     private Entry fetch(KeycloakSession session, SmartTenantConfig config, String jwksUrl, int timeoutMillis) {
+        try {
+            Entry fresh = metrics.upstream(session, config.getAlias(), SmartMetrics.Upstream.JWKS,
+                    () -> download(session, config, jwksUrl, timeoutMillis));
+            cache.put(jwksUrl, fresh);
+            LOG.debugf("Fetched JWKS %s: %d keys", jwksUrl, fresh.keys().size());
+            return fresh;
+        } catch (UpstreamException e) {
+            LOG.warnf("Could not fetch JWKS %s for IdP %s: %s", jwksUrl, config.getAlias(), e.getMessage());
+            return null;
+        }
+    }
+
+    @SuppressWarnings("deprecation") // JWKSUtils still takes JWK.Use
+    private static Entry download(KeycloakSession session, SmartTenantConfig config, String jwksUrl, int timeoutMillis)
+            throws UpstreamException {
         try (SimpleHttpResponse response = UpstreamHttp.client(session, Math.min(timeoutMillis, config.connectTimeoutMillis()), timeoutMillis)
                 .doGet(jwksUrl).header("Accept", "application/json").asResponse()) {
             if (response.getStatus() != 200) {
-                LOG.warnf("JWKS %s answered HTTP %d (IdP %s)", jwksUrl, response.getStatus(), config.getAlias());
-                return null;
+                throw new UpstreamException(UpstreamException.Kind.DISCOVERY, "HTTP " + response.getStatus() + " from the JWKS");
             }
-            JSONWebKeySet set = JsonSerialization.readValue(response.asString(), JSONWebKeySet.class);
+            String body = response.asString();
+            JSONWebKeySet set;
+            try {
+                set = JsonSerialization.readValue(body, JSONWebKeySet.class);
+            } catch (IOException e) {
+                throw new UpstreamException(UpstreamException.Kind.DISCOVERY, "malformed JSON in the JWKS");
+            }
             Map<String, KeyWrapper> keys = new HashMap<>();
             List<KeyWrapper> all = new ArrayList<>();
             if (set != null && set.getKeys() != null) {
@@ -181,13 +210,11 @@ public final class UpstreamJwks {
                     }
                 }
             }
-            Entry fresh = new Entry(Map.copyOf(keys), List.copyOf(all), Time.currentTimeMillis());
-            cache.put(jwksUrl, fresh);
-            LOG.debugf("Fetched JWKS %s: %d keys", jwksUrl, keys.size());
-            return fresh;
-        } catch (IOException | RuntimeException e) {
-            LOG.warnf("Could not fetch JWKS %s for IdP %s: %s", jwksUrl, config.getAlias(), e.getClass().getSimpleName());
-            return null;
+            return new Entry(Map.copyOf(keys), List.copyOf(all), Time.currentTimeMillis());
+        } catch (IOException e) {
+            throw UpstreamHttp.classify(e, jwksUrl);
+        } catch (RuntimeException e) {
+            throw new UpstreamException(UpstreamException.Kind.DISCOVERY, "unreadable JWKS: " + e.getClass().getSimpleName());
         }
     }
 

@@ -13,6 +13,7 @@ import dev.smartbroker.smart.context.LaunchContext;
 import dev.smartbroker.smart.context.LaunchStore;
 import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.page.LaunchErrors;
 import dev.smartbroker.smart.support.SafeText;
 import dev.smartbroker.smart.tenant.FhirBaseUrl;
@@ -119,6 +120,7 @@ public final class SmartCallbackEndpoint {
                 identity.setModelUsername(identity.getUsername());
             }
             UserModel clinician = ClinicianAccounts.ensure(session, realm, alias, identity, event);
+            ClinicianOrganizations.join(session, realm, provider.getConfig(), clinician);
             authSession = BrowserSessions.handOver(session, authSession, clinician, event);
             LaunchStore.stage(session, authSession, context, UpstreamTokens.from(tokenResponse, Time.currentTimeSeconds()));
             forgetLaunchParameters(authSession);
@@ -127,7 +129,9 @@ public final class SmartCallbackEndpoint {
 
             identity.setIdp(provider);
             identity.setAuthenticationSession(authSession);
-            return callback.authenticated(identity);
+            Response authenticated = callback.authenticated(identity);
+            provider.services().metrics().launchSucceeded(session, alias);
+            return authenticated;
         } catch (WebApplicationException e) {
             return e.getResponse();
         } catch (UpstreamException e) {
@@ -190,16 +194,19 @@ public final class SmartCallbackEndpoint {
             }
             throw e;
         }
-        try (SimpleHttpResponse response = request.asResponse()) {
-            int status = response.getStatus();
-            String body = response.asString();
-            if (status < 200 || status >= 300) {
-                throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
+        SimpleHttpRequest exchange = request;
+        return provider.services().metrics().upstream(session, provider.getConfig().getAlias(), SmartMetrics.Upstream.TOKEN_CODE, () -> {
+            try (SimpleHttpResponse response = exchange.asResponse()) {
+                int status = response.getStatus();
+                String body = response.asString();
+                if (status < 200 || status >= 300) {
+                    throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
+                }
+                return body;
+            } catch (IOException e) {
+                throw UpstreamHttp.classify(e, exchange.getUrl());
             }
-            return body;
-        } catch (IOException e) {
-            throw UpstreamHttp.classify(e, request.getUrl());
-        }
+        });
     }
 
     private LaunchContext launchContext(BrokeredIdentityContext identity, TokenResponse tokenResponse) throws UpstreamException {

@@ -12,6 +12,7 @@ import dev.smartbroker.smart.SmartProfile;
 import dev.smartbroker.smart.backend.SystemTokenCache;
 import dev.smartbroker.smart.discovery.SmartDiscovery;
 import dev.smartbroker.smart.discovery.UpstreamJwks;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.support.SpiSettings;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import dev.smartbroker.smart.tenant.SmartTenantType;
@@ -32,7 +33,7 @@ import org.keycloak.provider.ServerInfoAwareProviderFactory;
  * its typed config and its admin form; the core supplies the provider, the per-node caches and the server settings.
  */
 public abstract class SmartIdentityProviderFactory extends AbstractIdentityProviderFactory<SmartIdentityProvider>
-        implements ServerInfoAwareProviderFactory, SmartTenantType {
+        implements ServerInfoAwareProviderFactory, SmartTenantType, SmartMetrics.Source {
 
     private SmartServices services;
     private SmartProfile profile;
@@ -87,8 +88,9 @@ public abstract class SmartIdentityProviderFactory extends AbstractIdentityProvi
     public void init(Config.Scope config) {
         SmartSettings settings = SmartSettings.from(config, getId(), profileSettingNames());
         this.profile = createProfile(settings.spi());
-        this.services = new SmartServices(new SmartDiscovery(settings.discoveryCacheSeconds() * 1000),
-                new UpstreamJwks(settings.jwksCacheSeconds() * 1000), settings, new SingleFlight(), new SystemTokenCache());
+        SmartMetrics metrics = SmartMetrics.from(config);
+        this.services = new SmartServices(new SmartDiscovery(settings.discoveryCacheSeconds() * 1000, metrics),
+                new UpstreamJwks(settings.jwksCacheSeconds() * 1000, metrics), settings, new SingleFlight(), new SystemTokenCache(), metrics);
         this.version = implementationVersion();
     }
 
@@ -113,6 +115,11 @@ public abstract class SmartIdentityProviderFactory extends AbstractIdentityProvi
     /** The per-node caches and settings of this type. */
     public SmartServices services() {
         return services;
+    }
+
+    @Override
+    public SmartMetrics metrics() {
+        return services == null ? SmartMetrics.off() : services.metrics();
     }
 
     /** The profile's own effective settings, for the server info page. */

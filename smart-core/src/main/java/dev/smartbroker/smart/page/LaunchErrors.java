@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -15,6 +16,7 @@ import jakarta.ws.rs.core.Response;
 
 import dev.smartbroker.smart.SmartProfile;
 import dev.smartbroker.smart.http.UpstreamException;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.support.SafeText;
 import dev.smartbroker.smart.tenant.Tenants;
 import org.keycloak.common.util.Time;
@@ -31,7 +33,8 @@ import org.keycloak.theme.Theme;
  * <p>Pages are rendered from {@code smart-launch-error.ftl}, which the themes jar contributes to every login theme
  * (theme-resources), in the same window: an EHR's embedded browser may share no cookies with pop-ups
  * (docs/ehr/cerner.md §2.1). Pages speak of the EHR by its profile's name (Cerner, PowerChart), else neutrally. Event
- * details carry the tenant, the IdP alias and a reason, never a patient id, token, code or launch value.
+ * details carry the tenant, the IdP alias and a reason, never a patient id, token, code or launch value. Each page also
+ * counts one refused launch ({@link SmartMetrics}), tagged with the problem and the tenant the event names.
  */
 public final class LaunchErrors {
 
@@ -154,6 +157,10 @@ public final class LaunchErrors {
             event.detail(DETAIL_REFERENCE, reference);
             event.error(problem.eventError(wording));
         }
+        SmartMetrics metrics = SmartMetrics.of(session);
+        if (metrics.enabled()) {
+            metrics.launchRefused(session, tenantAlias(session, event), problem);
+        }
         LoginFormsProvider form = session.getProvider(LoginFormsProvider.class);
         if (authSession != null) {
             form.setAuthenticationSession(authSession);
@@ -179,6 +186,20 @@ public final class LaunchErrors {
     public static Response page(KeycloakSession session, AuthenticationSessionModel authSession, EventBuilder event,
                                 Problem problem, String reason, String moreInfoUrl, SmartProfile profile) {
         return page(session, authSession, event, problem, reason, moreInfoUrl, profile, null);
+    }
+
+    /**
+     * The SMART tenant the event names ({@code identity_provider}), or null. Only an alias that is a SMART tenant of the
+     * realm qualifies: a metric tag must never be text from the request.
+     */
+    static String tenantAlias(KeycloakSession session, EventBuilder event) {
+        try {
+            Map<String, String> details = event == null ? null : event.getEvent().getDetails();
+            String alias = details == null ? null : details.get(Details.IDENTITY_PROVIDER);
+            return alias != null && Tenants.config(session, alias).isPresent() ? alias : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     /** The one profile every SMART tenant of the realm shares, for pages shown before a tenant is known; else null. */

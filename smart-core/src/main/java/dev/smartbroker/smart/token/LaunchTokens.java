@@ -11,6 +11,7 @@ import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
 import dev.smartbroker.smart.idp.SmartIdentityProvider;
 import dev.smartbroker.smart.idp.SmartIdentityProviderFactory;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
 import org.keycloak.http.simple.SimpleHttpRequest;
@@ -227,16 +228,20 @@ public final class LaunchTokens {
                 return;
             }
             SimpleHttpRequest request = provider.withTimeouts(provider.revocationRequest(configuration.revocationEndpoint(), refreshToken));
-            try (SimpleHttpResponse response = request.asResponse()) {
-                if (response.getStatus() / 100 != 2) {
-                    LOG.warnf("EHR revocation for IdP %s answered HTTP %d", provider.getConfig().getAlias(), response.getStatus());
-                } else {
-                    LOG.debugf("Revoked EHR refresh token of launch %s (IdP %s)", launchId, provider.getConfig().getAlias());
+            provider.services().metrics().upstream(session, provider.getConfig().getAlias(), SmartMetrics.Upstream.REVOCATION, () -> {
+                try (SimpleHttpResponse response = request.asResponse()) {
+                    if (response.getStatus() / 100 != 2) {
+                        throw new UpstreamException(UpstreamException.Kind.TOKEN_ERROR, "the revocation endpoint answered HTTP " + response.getStatus());
+                    }
+                    return null;
+                } catch (IOException e) {
+                    throw UpstreamHttp.classify(e, request.getUrl());
                 }
-            }
+            });
+            LOG.debugf("Revoked EHR refresh token of launch %s (IdP %s)", launchId, provider.getConfig().getAlias());
         } catch (UpstreamException e) {
             LOG.warnf("Could not revoke an EHR refresh token for IdP %s: %s", provider.getConfig().getAlias(), e.getMessage());
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             LOG.warnf("Could not revoke an EHR refresh token for IdP %s: %s", provider.getConfig().getAlias(), e.getClass().getSimpleName());
         }
     }
@@ -284,16 +289,18 @@ public final class LaunchTokens {
         public TokenResponse refresh(SmartIdentityProvider provider, String refreshToken) throws UpstreamException {
             provider.discover();
             SimpleHttpRequest request = provider.withTimeouts(provider.refreshRequest(refreshToken));
-            try (SimpleHttpResponse response = request.asResponse()) {
-                int status = response.getStatus();
-                String body = response.asString();
-                if (status < 200 || status >= 300) {
-                    throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
+            return provider.services().metrics().upstream(session, provider.getConfig().getAlias(), SmartMetrics.Upstream.TOKEN_REFRESH, () -> {
+                try (SimpleHttpResponse response = request.asResponse()) {
+                    int status = response.getStatus();
+                    String body = response.asString();
+                    if (status < 200 || status >= 300) {
+                        throw TokenResponse.error(status, body, UpstreamException.Kind.TOKEN_ERROR);
+                    }
+                    return TokenResponse.parse(body);
+                } catch (IOException e) {
+                    throw UpstreamHttp.classify(e, request.getUrl());
                 }
-                return TokenResponse.parse(body);
-            } catch (IOException e) {
-                throw UpstreamHttp.classify(e, request.getUrl());
-            }
+            });
         }
     }
 

@@ -1,13 +1,30 @@
 package dev.smartbroker.smart.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.support.SafeText;
+import dev.smartbroker.smart.tenant.SmartTenantConfig;
+import dev.smartbroker.smart.tenant.SmartTenantType;
 import org.junit.jupiter.api.Test;
+import org.keycloak.broker.provider.IdentityProvider;
+import org.keycloak.events.Details;
+import org.keycloak.events.Event;
+import org.keycloak.events.EventBuilder;
+import org.keycloak.models.IdentityProviderModel;
+import org.keycloak.models.IdentityProviderStorageProvider;
+import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
+import org.keycloak.provider.ProviderFactory;
 
 class LaunchErrorsTest {
 
@@ -44,5 +61,44 @@ class LaunchErrorsTest {
         for (UpstreamException.Kind kind : UpstreamException.Kind.values()) {
             assertThat(LaunchErrors.Problem.of(kind)).isNotNull();
         }
+    }
+
+    @Test
+    void a_refused_launch_is_tagged_with_the_event_s_tenant_only_when_it_is_a_smart_tenant_of_the_realm() {
+        KeycloakSession session = mock(KeycloakSession.class);
+        KeycloakSessionFactory factories = mock(KeycloakSessionFactory.class);
+        IdentityProviderStorageProvider providers = mock(IdentityProviderStorageProvider.class);
+        ProviderFactory<?> cerner = mock(ProviderFactory.class, withSettings().extraInterfaces(SmartTenantType.class));
+        IdentityProviderModel sandbox = new IdentityProviderModel();
+        sandbox.setAlias("cerner-sandbox");
+        sandbox.setProviderId("cerner");
+        IdentityProviderModel other = new IdentityProviderModel();
+        other.setAlias("google");
+        other.setProviderId("google");
+        when(cerner.getId()).thenReturn("cerner");
+        when(((SmartTenantType) cerner).config(sandbox)).thenReturn(mock(SmartTenantConfig.class));
+        when(session.getKeycloakSessionFactory()).thenReturn(factories);
+        when(factories.getProviderFactoriesStream(IdentityProvider.class)).thenAnswer(i -> Stream.of(cerner));
+        when(session.identityProviders()).thenReturn(providers);
+        when(providers.getByAlias("cerner-sandbox")).thenReturn(sandbox);
+        when(providers.getByAlias("google")).thenReturn(other);
+
+        assertThat(LaunchErrors.tenantAlias(session, eventNaming("cerner-sandbox"))).isEqualTo("cerner-sandbox");
+        assertThat(LaunchErrors.tenantAlias(session, eventNaming("google"))).as("another provider").isNull();
+        assertThat(LaunchErrors.tenantAlias(session, eventNaming("https://attacker.example/r4"))).as("text from a request").isNull();
+        assertThat(LaunchErrors.tenantAlias(session, eventNaming(null))).isNull();
+        assertThat(LaunchErrors.tenantAlias(session, null)).isNull();
+    }
+
+    private static EventBuilder eventNaming(String alias) {
+        Event event = new Event();
+        Map<String, String> details = new HashMap<>();
+        if (alias != null) {
+            details.put(Details.IDENTITY_PROVIDER, alias);
+        }
+        event.setDetails(details);
+        EventBuilder builder = mock(EventBuilder.class);
+        when(builder.getEvent()).thenReturn(event);
+        return builder;
     }
 }
