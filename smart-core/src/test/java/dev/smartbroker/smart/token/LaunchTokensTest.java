@@ -30,6 +30,7 @@ import dev.smartbroker.smart.context.LaunchStore;
 import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.idp.SmartIdentityProvider;
 import dev.smartbroker.smart.idp.SmartServices;
+import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import dev.smartbroker.smart.token.LaunchTokens.Refusal;
 import dev.smartbroker.smart.token.LaunchTokens.RefusedException;
@@ -96,7 +97,7 @@ class LaunchTokensTest {
         when(config.minRefreshIntervalSeconds()).thenReturn(60);
         when(config.readTimeoutMillis()).thenReturn(10_000);
         when(provider.getConfig()).thenReturn(config);
-        when(provider.services()).thenReturn(new SmartServices(null, null, null, new SingleFlight(), null));
+        when(provider.services()).thenReturn(new SmartServices(null, null, null, new SingleFlight(), null, SmartMetrics.off()));
     }
 
     @AfterEach
