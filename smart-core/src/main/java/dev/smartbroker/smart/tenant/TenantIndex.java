@@ -9,18 +9,23 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 import dev.smartbroker.smart.SmartProfile;
 import org.jboss.logging.Logger;
 import org.keycloak.common.util.Time;
+import org.keycloak.executors.ExecutorsProvider;
 import org.keycloak.models.IdentityProviderModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.utils.KeycloakModelUtils;
 import org.keycloak.provider.ProviderEvent;
 
 /**
@@ -40,8 +45,9 @@ import org.keycloak.provider.ProviderEvent;
  * <li>it is older than {@link #maxAgeMillis()}: a tenant whose FHIR base or alias was changed on another node is
  * found under its new value within that time.</li>
  * </ul>
- * One thread per realm rebuilds; the others keep using the previous entry when only its age ran out, and wait for the
- * rebuild (at most {@link #WAIT_MILLIS}) when it is known to be out of date. Held by a provider factory, one per node.
+ * One thread per realm rebuilds. An entry known to be out of date is rebuilt by the request that notices, the others
+ * waiting for it (at most {@link #WAIT_MILLIS}, then using the previous entry); an entry that only grew old keeps being
+ * used while a background job rebuilds it. Held by a provider factory, one per node.
  */
 public final class TenantIndex {
 
@@ -51,15 +57,20 @@ public final class TenantIndex {
 
     private static final Logger LOG = Logger.getLogger(TenantIndex.class);
 
+    /** The Keycloak executor the background rebuilds run on. */
+    static final String EXECUTOR = "smart-tenant-index";
+
     private final long maxAgeMillis;
+    private final Background background;
     private final ConcurrentMap<String, RealmEntry> realms = new ConcurrentHashMap<>();
 
     public TenantIndex() {
-        this(DEFAULT_MAX_AGE_MILLIS);
+        this(DEFAULT_MAX_AGE_MILLIS, Background.KEYCLOAK);
     }
 
-    public TenantIndex(long maxAgeMillis) {
+    public TenantIndex(long maxAgeMillis, Background background) {
         this.maxAgeMillis = maxAgeMillis;
+        this.background = background;
     }
 
     /** The staleness bound for changes made on other nodes that keep the provider count. */
@@ -88,6 +99,8 @@ public final class TenantIndex {
     private static final class RealmEntry {
         final AtomicLong generation = new AtomicLong();
         final ReentrantLock rebuild = new ReentrantLock();
+        /** When the running background rebuild was started (Keycloak's clock), 0 when none runs. */
+        final AtomicLong refreshingSince = new AtomicLong();
         volatile Snapshot snapshot;
     }
 
@@ -124,25 +137,30 @@ public final class TenantIndex {
         RealmEntry entry = realms.computeIfAbsent(realm.getId(), id -> new RealmEntry());
         long count = session.identityProviders().count();
         Snapshot current = entry.snapshot;
-        if (current != null && fresh(current, entry, count) && !expired(current)) {
+        if (current != null && fresh(current, entry, count)) {
+            if (expired(current)) {
+                refreshInBackground(session, realm.getId(), entry);
+                // The rebuilt entry when the job could only run here and now; else still the old one.
+                return entry.snapshot;
+            }
             return current;
         }
-        boolean outOfDate = current == null || !fresh(current, entry, count);
+        // Known to be out of date (or never built): wait for one rebuild rather than miss a tenant just created here.
         boolean locked;
         try {
-            locked = outOfDate ? entry.rebuild.tryLock(WAIT_MILLIS, TimeUnit.MILLISECONDS) : entry.rebuild.tryLock();
+            locked = entry.rebuild.tryLock(WAIT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             locked = false;
         }
         if (!locked) {
-            // Another thread is rebuilding: an expired entry is still a list of candidates that are checked again.
+            // Still rebuilding elsewhere: an old entry is still a list of candidates that are checked again.
             Snapshot other = entry.snapshot;
             return other != null ? other : scan(session, count, entry.generation.get());
         }
         try {
             Snapshot latest = entry.snapshot;
-            if (latest != null && latest != current && fresh(latest, entry, count) && !expired(latest)) {
+            if (latest != null && fresh(latest, entry, count)) {
                 return latest;
             }
             Snapshot built = scan(session, count, entry.generation.get());
@@ -151,6 +169,60 @@ public final class TenantIndex {
         } finally {
             entry.rebuild.unlock();
         }
+    }
+
+    /**
+     * An entry that only grew old is still used while one job rebuilds it away from the request: at 1,000 tenants a
+     * scan takes seconds, which no launch should wait for every {@link #maxAgeMillis()}.
+     */
+    private void refreshInBackground(KeycloakSession session, String realmId, RealmEntry entry) {
+        // One job at a time; a job that never ran (its session could not start) stops blocking after maxAgeMillis.
+        long now = Time.currentTimeMillis();
+        long since = entry.refreshingSince.get();
+        if ((since != 0 && now >= since && now - since < maxAgeMillis) || !entry.refreshingSince.compareAndSet(since, now)) {
+            return;
+        }
+        Consumer<KeycloakSession> job = fresh -> {
+            try {
+                if (!entry.rebuild.tryLock()) {
+                    return;
+                }
+                try {
+                    long count = fresh.identityProviders().count();
+                    entry.snapshot = scan(fresh, count, entry.generation.get());
+                } finally {
+                    entry.rebuild.unlock();
+                }
+            } finally {
+                entry.refreshingSince.set(0);
+            }
+        };
+        try {
+            background.run(session, realmId, job);
+        } catch (RuntimeException e) {
+            // No executor (shutting down, or none deployed): the age bound still holds, at this request's expense.
+            LOG.debugf(e, "Could not start a background rebuild of the tenant index; rebuilding it now");
+            job.accept(session);
+        }
+    }
+
+    /** Runs a job with a session of its own on the realm, off the calling thread. */
+    @FunctionalInterface
+    public interface Background {
+        void run(KeycloakSession caller, String realmId, Consumer<KeycloakSession> job);
+
+        /** On Keycloak's executor, in a transaction of its own. */
+        Background KEYCLOAK = (caller, realmId, job) -> {
+            KeycloakSessionFactory factory = caller.getKeycloakSessionFactory();
+            ExecutorService executor = caller.getProvider(ExecutorsProvider.class).getExecutor(EXECUTOR);
+            executor.execute(() -> KeycloakModelUtils.runJobInTransaction(factory, own -> {
+                RealmModel realm = own.realms().getRealm(realmId);
+                if (realm != null) {
+                    own.getContext().setRealm(realm);
+                    job.accept(own);
+                }
+            }));
+        };
     }
 
     private static boolean fresh(Snapshot snapshot, RealmEntry entry, long count) {

@@ -45,7 +45,15 @@ class TenantIndexTest {
 
     private final Map<String, IdentityProviderModel> stored = new LinkedHashMap<>();
     private final List<KeycloakTransaction> afterCompletion = new ArrayList<>();
-    private final TenantIndex index = new TenantIndex(30_000);
+    /** Background jobs, run by the test when it wants (null: at once, on the caller's session). */
+    private List<Runnable> deferred;
+    private final TenantIndex index = new TenantIndex(30_000, (caller, realmId, job) -> {
+        if (deferred == null) {
+            job.accept(caller);
+        } else {
+            deferred.add(() -> job.accept(caller));
+        }
+    });
     private final SmartProfile profile = mock(SmartProfile.class);
     private final IdentityProviderStorageProvider providers = mock(IdentityProviderStorageProvider.class);
     private final RealmModel realm = mock(RealmModel.class);
@@ -242,6 +250,35 @@ class TenantIndexTest {
 
             Time.setOffset(31);
             assertThat(resolved("https://fhir.example.org/r4/moved", "app")).isEqualTo("tenant-b");
+            scans(2);
+        }
+
+        @Test
+        void an_old_entry_is_still_used_while_one_background_job_rebuilds_it() {
+            deferred = new ArrayList<>();
+            assertThat(resolved(BASE_A, "app")).isEqualTo("tenant-a");
+            stored.get("tenant-b").getConfig().put(SmartTenantConfig.FHIR_BASE_URL, "https://fhir.example.org/r4/moved");
+            Time.setOffset(31);
+
+            assertThat(resolved("https://fhir.example.org/r4/moved", "app")).as("not yet rebuilt").isNull();
+            assertThat(resolved(BASE_A, "app")).isEqualTo("tenant-a");
+            assertThat(deferred).as("one job for all the requests that saw the old entry").hasSize(1);
+            scans(1);
+
+            deferred.remove(0).run();
+            scans(2);
+            assertThat(resolved("https://fhir.example.org/r4/moved", "app")).isEqualTo("tenant-b");
+            assertThat(deferred).isEmpty();
+        }
+
+        @Test
+        void an_entry_known_to_be_out_of_date_is_rebuilt_by_the_request_not_in_the_background() {
+            deferred = new ArrayList<>();
+            assertThat(resolved(BASE_A, "app")).isEqualTo("tenant-a");
+            tenant("tenant-c", "https://fhir.example.org/r4/c", true, "");
+
+            assertThat(resolved("https://fhir.example.org/r4/c", "app")).isEqualTo("tenant-c");
+            assertThat(deferred).isEmpty();
             scans(2);
         }
 
