@@ -201,9 +201,12 @@ class ManyTenantsIT {
     }
 
     private void hitLaunchUri() {
-        String iss = env.simulator().fhirBase(Environment.SANDBOX_TENANT);
-        Browser.Page page = new Browser().get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + iss + "&launch=L-many");
+        Browser.Page page = launchUri(env.simulator().fhirBase(Environment.SANDBOX_TENANT));
         assertThat(page.status()).as(page.body()).isEqualTo(303);
+    }
+
+    private Browser.Page launchUri(String iss) {
+        return new Browser().get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + iss + "&launch=L-many");
     }
 
     private static long timed(Runnable step) {
@@ -236,6 +239,35 @@ class ManyTenantsIT {
         assertThat(id.path("patient").asText()).isEqualTo("12724069");
         assertThat(id.path("tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
         assertThat(id.path("fhir_base").asText()).isEqualTo(env.simulator().fhirBase(Environment.SANDBOX_TENANT));
+    }
+
+    @Test
+    void a_fhir_base_changed_as_by_another_node_is_refused_at_once_and_found_within_the_index_age() throws Exception {
+        String alias = copies.get(0);
+        String old = "https://fhir-ehr-code.cerner.com/r4/" + alias;
+        String moved = "https://fhir-ehr-code.cerner.com/r4/" + alias + "-moved";
+        assertThat(launchUri(old).status()).isEqualTo(303);
+
+        // What an update on another node leaves here: the row changed and the cached provider invalidated, the same
+        // count, and no event on this node.
+        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password");
+             PreparedStatement update = db.prepareStatement("UPDATE IDENTITY_PROVIDER_CONFIG SET VALUE = ? WHERE NAME = 'fhirBaseUrl'"
+                     + " AND IDENTITY_PROVIDER_ID = (SELECT INTERNAL_ID FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ?)")) {
+            update.setString(1, moved);
+            update.setString(2, alias);
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status()).isEqualTo(204);
+
+        assertThat(launchUri(old).status()).as("the old base, which the index still names").isEqualTo(403);
+        long start = System.nanoTime();
+        int status = 0;
+        while (System.nanoTime() - start < 45_000_000_000L && (status = launchUri(moved).status()) != 303) {
+            Thread.sleep(1_000);
+        }
+        assertThat(status).as("the new base, once the index is at most 30 s old").isEqualTo(303);
+        System.out.printf("ManyTenantsIT: a FHIR base changed behind the node's back was found after %d ms%n",
+                (System.nanoTime() - start) / 1_000_000);
     }
 
     @Test
