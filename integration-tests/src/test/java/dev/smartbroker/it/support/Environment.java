@@ -30,6 +30,8 @@ public final class Environment implements AutoCloseable {
     public static final String TESTBED_TENANT = "testbed-discovery";
     /** A simulated tenant that no realm export names, for the set-up tests (connection check, saving defaults). */
     public static final String SETUP_TENANT = "setup-check";
+    /** A simulated tenant that no realm export names: ManyTenantsIT launches through it among 1,000 registered tenants. */
+    public static final String MANY_TENANTS_TENANT = "many-tenants";
     /** Cerner-side registrations of the broker, as the demo realm's tenants name them. */
     public static final String BROKER_CLIENT_ID = "smart-broker-demo";
     public static final String BROKER_CLIENT_SECRET = "demo-broker-secret";
@@ -69,6 +71,7 @@ public final class Environment implements AutoCloseable {
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
         tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));
         tenants.add(new SimulatorConfig.Tenant(SETUP_TENANT, "Set-up check", new TenantSettings()));
+        tenants.add(new SimulatorConfig.Tenant(MANY_TENANTS_TENANT, "Many tenants", new TenantSettings()));
         CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;

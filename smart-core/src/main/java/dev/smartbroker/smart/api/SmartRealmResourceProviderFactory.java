@@ -3,13 +3,31 @@ package dev.smartbroker.smart.api;
 import java.util.Set;
 
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
+import dev.smartbroker.smart.tenant.TenantIndex;
+import org.keycloak.models.KeycloakSessionFactory;
 
-/** Serves the realm's SMART API at {@code /realms/{realm}/smart} (launch-token, system-token, jwks). */
-public final class SmartRealmResourceProviderFactory extends SmartApiProviderFactory {
+/**
+ * Serves the realm's SMART API at {@code /realms/{realm}/smart} (launch-token, system-token, jwks), and holds the node's
+ * {@link TenantIndex}: this factory is deployed wherever the core is, once per node.
+ */
+public final class SmartRealmResourceProviderFactory extends SmartApiProviderFactory implements TenantIndex.Holder {
 
     public static final String PROVIDER_ID = "smart";
     /** The client scope an admin assigns to an app to let it fetch its launch's EHR token. */
     public static final String TOKEN_SCOPE = "smart-launch-token";
+
+    private final TenantIndex tenantIndex = new TenantIndex();
+
+    @Override
+    public void postInit(KeycloakSessionFactory factory) {
+        super.postInit(factory);
+        factory.register(tenantIndex::onEvent);
+    }
+
+    @Override
+    public TenantIndex tenantIndex() {
+        return tenantIndex;
+    }
 
     @Override
     public String getId() {

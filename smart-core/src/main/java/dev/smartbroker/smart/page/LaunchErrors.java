@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 import jakarta.ws.rs.core.Response;
 
@@ -205,7 +204,7 @@ public final class LaunchErrors {
     /** The one profile every SMART tenant of the realm shares, for pages shown before a tenant is known; else null. */
     static SmartProfile realmProfile(KeycloakSession session) {
         try {
-            Set<SmartProfile> profiles = Tenants.configs(session).stream().map(c -> c.profile()).collect(Collectors.toSet());
+            Set<SmartProfile> profiles = Tenants.profiles(session);
             return profiles.size() == 1 ? profiles.iterator().next() : null;
         } catch (RuntimeException e) {
             return null;

@@ -10,6 +10,8 @@ import dev.smartbroker.smart.SmartProfile;
 import org.keycloak.broker.provider.IdentityProvider;
 import org.keycloak.models.IdentityProviderModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
+import org.keycloak.services.resource.RealmResourceProvider;
 
 /**
  * The {@code iss} allowlist: the realm's SMART tenants, of every profile. Resolution is an exact match of canonical FHIR
@@ -37,8 +39,11 @@ public final class Tenants {
         if (wanted.isEmpty()) {
             return Resolution.NONE;
         }
-        List<Tenant> matching = configs(session).stream()
-                .map(Tenants::tenant)
+        // The index names candidates; each is read again by alias (Keycloak's cache, consistent across the cluster)
+        // and checked again, so a stale index can miss a tenant but never choose one whose stored config moved away.
+        List<Tenant> matching = snapshot(session).candidates(wanted.get()).stream()
+                .distinct()
+                .map(alias -> byAlias(session, alias))
                 .flatMap(Optional::stream)
                 .filter(tenant -> tenant.fhirBaseUrl().equals(wanted.get()))
                 .filter(tenant -> tenant.launchApps().isEmpty() || tenant.launchApps().contains(clientId))
@@ -82,7 +87,10 @@ public final class Tenants {
         return type == null ? Optional.empty() : Optional.of(type.config(model));
     }
 
-    /** Every SMART tenant of the session's realm, whatever its profile. */
+    /**
+     * Every SMART tenant of the session's realm, whatever its profile: a full scan, read from the database each time.
+     * For the admin path (saving a tenant); launches go through the node's {@link TenantIndex}.
+     */
     public static List<SmartTenantConfig> configs(KeycloakSession session) {
         Map<String, SmartTenantType> types = types(session);
         return session.identityProviders().getAllStream()
@@ -97,16 +105,19 @@ public final class Tenants {
      */
     public static List<String> forwardersOf(KeycloakSession session, Set<String> parameters) {
         Map<String, SmartTenantType> types = types(session);
-        return session.identityProviders().getAllStream()
-                .filter(model -> model.isEnabled() && !types.containsKey(model.getProviderId()))
-                .filter(model -> {
-                    String forwarded = model.getConfig() == null ? null : model.getConfig().get("forwardParameters");
-                    return forwarded != null && java.util.Arrays.stream(forwarded.split(","))
-                            .map(String::trim).anyMatch(parameters::contains);
-                })
+        return snapshot(session).forwarded().entrySet().stream()
+                .filter(entry -> entry.getValue().stream().anyMatch(parameters::contains))
+                .map(entry -> session.identityProviders().getByAlias(entry.getKey()))
+                .filter(model -> model != null && model.isEnabled() && !types.containsKey(model.getProviderId()))
+                .filter(model -> TenantIndex.forwardedParameters(model).stream().anyMatch(parameters::contains))
                 .map(IdentityProviderModel::getAlias)
                 .sorted()
                 .toList();
+    }
+
+    /** The profiles of the realm's SMART tenants (from the node's index: at most its age out of date). */
+    public static Set<SmartProfile> profiles(KeycloakSession session) {
+        return snapshot(session).profiles();
     }
 
     /** Whether {@code alias} names an identity provider of the realm that is not a SMART tenant. */
@@ -127,6 +138,17 @@ public final class Tenants {
         return session.getKeycloakSessionFactory().getProviderFactoriesStream(IdentityProvider.class)
                 .filter(factory -> factory instanceof SmartTenantType)
                 .collect(Collectors.toMap(factory -> factory.getId(), factory -> (SmartTenantType) factory, (a, b) -> a));
+    }
+
+    /** The node's index entry for the session's realm; a one-off scan when there is no realm or no index. */
+    private static TenantIndex.Snapshot snapshot(KeycloakSession session) {
+        RealmModel realm = session.getContext() == null ? null : session.getContext().getRealm();
+        TenantIndex index = realm == null ? null : session.getKeycloakSessionFactory()
+                .getProviderFactoriesStream(RealmResourceProvider.class)
+                .filter(TenantIndex.Holder.class::isInstance)
+                .map(factory -> ((TenantIndex.Holder) factory).tenantIndex())
+                .findFirst().orElse(null);
+        return index == null ? TenantIndex.scan(session) : index.snapshot(session, realm);
     }
 
     private static Optional<Tenant> tenant(SmartTenantConfig config) {

@@ -1,0 +1,284 @@
+package dev.smartbroker.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.smartbroker.it.support.Browser;
+import dev.smartbroker.it.support.Environment;
+import dev.smartbroker.it.support.Events;
+import dev.smartbroker.it.support.Launches;
+import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import dev.smartbroker.it.support.TenantOverride;
+import dev.smartbroker.simulator.AppRegistration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A realm with 1,000 more tenants: launches still find their tenant, from one of the new ones and from the demo's
+ * own, and an unknown {@code iss} is still refused. The broker resolves a launch through a per-node index instead of
+ * reading every tenant (docs/architecture.md, "Tenant resolution"); this test proves it stays correct at that size,
+ * and prints how long Launch URI hits took before and after (not asserted: the machine is shared). The tenants are
+ * removed afterwards, so later tests see the demo realm.
+ */
+@ExtendWith(SmartBrokerEnvironment.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ManyTenantsIT {
+
+    static final int TENANTS = 1_000;
+    static final String PREFIX = "it-many-";
+    /** The one of the 1,000 that is a real (simulated) EHR, in the middle of the list. */
+    static final String LAUNCHED = PREFIX + "0500";
+    static final String CERNER_CLIENT_ID = "it-many-tenants-broker";
+    static final String CERNER_CLIENT_SECRET = "it-many-tenants-secret";
+    static final int HITS = 20;
+
+    private final Environment env;
+    private final Launches launches;
+    /** The inert tenants, written into the database (see {@link #copyDemoTenant}). */
+    private final List<String> copies = new ArrayList<>();
+    private TenantOverride launched;
+
+    ManyTenantsIT(Environment env) {
+        this.env = env;
+        this.launches = new Launches(env);
+    }
+
+    @BeforeAll
+    void register() throws SQLException {
+        env.simulator().registerApp(new AppRegistration(CERNER_CLIENT_ID, "SMART broker (many tenants)", CERNER_CLIENT_SECRET,
+                List.of(env.realmUrl() + "/broker/" + LAUNCHED + "/endpoint"), env.realmUrl() + "/smart-launch/" + Launches.APP,
+                Environment.PROVIDER_SCOPES, null, "v1", "provider", false));
+        long before = launchUriMillis();
+
+        long start = System.nanoTime();
+        for (int i = 1; i <= TENANTS; i++) {
+            String alias = PREFIX + String.format("%04d", i);
+            if (!alias.equals(LAUNCHED)) {
+                copies.add(alias);
+            }
+        }
+        copyDemoTenant(copies);
+        assertThat(env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status()).isEqualTo(204);
+        long copied = (System.nanoTime() - start) / 1_000_000;
+
+        start = System.nanoTime();
+        launched = TenantOverride.register(env, LAUNCHED, Map.of("fhirBaseUrl", env.simulator().fhirBase(Environment.MANY_TENANTS_TENANT),
+                "environment", "sandbox", "clientId", CERNER_CLIENT_ID, "clientSecret", CERNER_CLIENT_SECRET,
+                "smartScopes", "openid fhirUser user/Patient.read user/Encounter.read"));
+        long saved = (System.nanoTime() - start) / 1_000_000;
+        assertThat(env.admin().get("/realms/" + env.realm() + "/identity-provider/instances?briefRepresentation=true&max=2000")
+                .json().size()).isGreaterThanOrEqualTo(TENANTS + 2);
+
+        long first = timed(this::hitLaunchUri);
+        long after = launchUriMillis();
+        System.out.printf("ManyTenantsIT: %d tenants written in %d ms; saving the %d-th through the admin API took %d ms%n",
+                copies.size(), copied, TENANTS, saved);
+        System.out.printf("ManyTenantsIT: Launch URI median %d ms with the demo's tenants, %d ms with %d more"
+                + " (first hit after adding them, which rebuilds the index: %d ms)%n", before, after, TENANTS, first);
+    }
+
+    @AfterAll
+    void remove() throws SQLException {
+        try {
+            if (launched != null) {
+                launched.close();
+            }
+        } finally {
+            removeCopies(copies);
+            env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "");
+            env.simulator().removeApp(CERNER_CLIENT_ID);
+        }
+        assertThat(env.admin().get("/realms/" + env.realm() + "/identity-provider/instances/" + copies.get(0)).status()).isEqualTo(404);
+    }
+
+    /**
+     * Writes copies of the demo's sandbox tenant, each under its own alias and FHIR base, straight into Keycloak's
+     * database. Saving a tenant through the admin API or a partial import checks it against every tenant of the realm
+     * (TenantProblems), so 1,000 saves cost about 1,000²/2 tenant reads: a partial import of them did not answer within
+     * the admin client's 30 s here. What this test is about is launches in a realm that has them; the one tenant it
+     * launches through is saved the normal way.
+     */
+    private void copyDemoTenant(List<String> aliases) throws SQLException {
+        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password")) {
+            db.setAutoCommit(false);
+            Map<String, Object> provider = new LinkedHashMap<>();
+            try (PreparedStatement select = db.prepareStatement("SELECT * FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ?")) {
+                select.setString(1, Environment.SANDBOX_IDP);
+                try (ResultSet row = select.executeQuery()) {
+                    assertThat(row.next()).as("the demo tenant's row").isTrue();
+                    for (int c = 1; c <= row.getMetaData().getColumnCount(); c++) {
+                        provider.put(row.getMetaData().getColumnName(c), row.getObject(c));
+                    }
+                }
+            }
+            Map<String, String> config = new LinkedHashMap<>();
+            try (PreparedStatement select = db.prepareStatement("SELECT NAME, VALUE FROM IDENTITY_PROVIDER_CONFIG WHERE IDENTITY_PROVIDER_ID = ?")) {
+                select.setObject(1, provider.get("INTERNAL_ID"));
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        config.put(rows.getString(1), rows.getString(2));
+                    }
+                }
+            }
+            String columns = String.join(", ", provider.keySet());
+            String marks = String.join(", ", java.util.Collections.nCopies(provider.size(), "?"));
+            try (PreparedStatement insert = db.prepareStatement("INSERT INTO IDENTITY_PROVIDER (" + columns + ") VALUES (" + marks + ")");
+                 PreparedStatement insertConfig = db.prepareStatement(
+                         "INSERT INTO IDENTITY_PROVIDER_CONFIG (IDENTITY_PROVIDER_ID, NAME, VALUE) VALUES (?, ?, ?)")) {
+                for (String alias : aliases) {
+                    String id = UUID.randomUUID().toString();
+                    int c = 1;
+                    for (Map.Entry<String, Object> column : provider.entrySet()) {
+                        insert.setObject(c++, switch (column.getKey()) {
+                            case "INTERNAL_ID" -> id;
+                            case "PROVIDER_ALIAS" -> alias;
+                            case "PROVIDER_DISPLAY_NAME" -> null;
+                            default -> column.getValue();
+                        });
+                    }
+                    insert.addBatch();
+                    Map<String, String> own = new LinkedHashMap<>(config);
+                    own.put("fhirBaseUrl", "https://fhir-ehr-code.cerner.com/r4/" + alias);
+                    own.put("clientId", "registration-" + alias);
+                    for (Map.Entry<String, String> entry : own.entrySet()) {
+                        insertConfig.setString(1, id);
+                        insertConfig.setString(2, entry.getKey());
+                        insertConfig.setString(3, entry.getValue());
+                        insertConfig.addBatch();
+                    }
+                }
+                insert.executeBatch();
+                insertConfig.executeBatch();
+            }
+            db.commit();
+        }
+    }
+
+    private void removeCopies(List<String> aliases) throws SQLException {
+        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password")) {
+            db.setAutoCommit(false);
+            try (PreparedStatement config = db.prepareStatement("DELETE FROM IDENTITY_PROVIDER_CONFIG WHERE IDENTITY_PROVIDER_ID IN"
+                    + " (SELECT INTERNAL_ID FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ? AND REALM_ID = ?)");
+                 PreparedStatement provider = db.prepareStatement("DELETE FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ? AND REALM_ID = ?")) {
+                String realmId = env.admin().get("/realms/" + env.realm()).json().path("id").asText();
+                for (String alias : aliases) {
+                    for (PreparedStatement statement : List.of(config, provider)) {
+                        statement.setString(1, alias);
+                        statement.setString(2, realmId);
+                        statement.addBatch();
+                    }
+                }
+                config.executeBatch();
+                provider.executeBatch();
+            }
+            db.commit();
+        }
+    }
+
+    /** The median time of {@link #HITS} Launch URI hits from the demo's sandbox tenant. */
+    private long launchUriMillis() {
+        List<Long> times = new ArrayList<>();
+        for (int i = 0; i < HITS; i++) {
+            times.add(timed(this::hitLaunchUri));
+        }
+        times.sort(Long::compare);
+        return times.get(times.size() / 2);
+    }
+
+    private void hitLaunchUri() {
+        Browser.Page page = launchUri(env.simulator().fhirBase(Environment.SANDBOX_TENANT));
+        assertThat(page.status()).as(page.body()).isEqualTo(303);
+    }
+
+    private Browser.Page launchUri(String iss) {
+        return new Browser().get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + iss + "&launch=L-many");
+    }
+
+    private static long timed(Runnable step) {
+        long start = System.nanoTime();
+        step.run();
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    @Test
+    void a_launch_through_one_of_the_thousand_tenants_gets_its_tenant_and_patient() {
+        Instant start = Instant.now();
+        Browser browser = new Browser();
+        String handle = launches.handleOf(launches.openLaunchUri(browser, Environment.MANY_TENANTS_TENANT, "WILMA", CERNER_CLIENT_ID));
+        Launches.Launched launch = launches.login(browser, handle, Launches.Binding.HANDLE, "portal", "portal");
+
+        String fhirBase = env.simulator().fhirBase(Environment.MANY_TENANTS_TENANT);
+        JsonNode id = launch.tokens().idTokenClaims();
+        assertThat(id.path("patient").asText()).isEqualTo("12724065");
+        assertThat(id.path("tenant").asText()).isEqualTo(Environment.MANY_TENANTS_TENANT);
+        assertThat(id.path("fhir_base").asText()).isEqualTo(fhirBase);
+        assertThat(launch.tokens().accessTokenClaims().path("patient").asText()).isEqualTo("12724065");
+        Events.await(env, start, "LOGIN", e -> LAUNCHED.equals(e.path("details").path("identity_provider").asText()));
+    }
+
+    @Test
+    void a_launch_through_the_demo_tenant_still_gets_its_tenant_and_patient() {
+        Launches.Launched launch = launches.launch(new Browser(), Environment.SANDBOX_TENANT, "TIMMY", Launches.Binding.HANDLE);
+
+        JsonNode id = launch.tokens().idTokenClaims();
+        assertThat(id.path("patient").asText()).isEqualTo("12724069");
+        assertThat(id.path("tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
+        assertThat(id.path("fhir_base").asText()).isEqualTo(env.simulator().fhirBase(Environment.SANDBOX_TENANT));
+    }
+
+    @Test
+    void a_fhir_base_changed_as_by_another_node_is_refused_at_once_and_found_within_the_index_age() throws Exception {
+        String alias = copies.get(0);
+        String old = "https://fhir-ehr-code.cerner.com/r4/" + alias;
+        String moved = "https://fhir-ehr-code.cerner.com/r4/" + alias + "-moved";
+        assertThat(launchUri(old).status()).isEqualTo(303);
+
+        // What an update on another node leaves here: the row changed and the cached provider invalidated, the same
+        // count, and no event on this node.
+        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password");
+             PreparedStatement update = db.prepareStatement("UPDATE IDENTITY_PROVIDER_CONFIG SET VALUE = ? WHERE NAME = 'fhirBaseUrl'"
+                     + " AND IDENTITY_PROVIDER_ID = (SELECT INTERNAL_ID FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ?)")) {
+            update.setString(1, moved);
+            update.setString(2, alias);
+            assertThat(update.executeUpdate()).isEqualTo(1);
+        }
+        assertThat(env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status()).isEqualTo(204);
+
+        assertThat(launchUri(old).status()).as("the old base, which the index still names").isEqualTo(403);
+        long start = System.nanoTime();
+        int status = 0;
+        while (System.nanoTime() - start < 45_000_000_000L && (status = launchUri(moved).status()) != 303) {
+            Thread.sleep(1_000);
+        }
+        assertThat(status).as("the new base, once the index is at most 30 s old").isEqualTo(303);
+        System.out.printf("ManyTenantsIT: a FHIR base changed behind the node's back was found after %d ms%n",
+                (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Test
+    void an_unknown_iss_is_still_refused_with_its_page_and_event() {
+        Instant start = Instant.now();
+        String iss = "https://fhir-ehr-code.cerner.com/r4/" + PREFIX + "9999";
+        Browser.Page page = new Browser().get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + iss + "&launch=L-unknown");
+
+        assertThat(page.status()).as(page.body()).isEqualTo(403);
+        assertThat(page.text("#kc-page-title")).isEqualTo("Unknown EHR");
+        JsonNode event = Events.await(env, start, "LOGIN_ERROR", "smart_unknown_iss");
+        assertThat(event.path("details").path("smart_iss").asText()).isEqualTo(iss);
+    }
+}
