@@ -30,13 +30,31 @@ import org.jsoup.nodes.Element;
  */
 public final class Browser {
 
-    private final HttpClient client = HttpClient.newBuilder()
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    private final HttpClient client;
     private final List<Cookie> cookies = new ArrayList<>();
     private final List<Page> history = new ArrayList<>();
     private String acceptLanguage = "en";
+
+    /** A browser with connections of its own. */
+    public Browser() {
+        this(transport());
+    }
+
+    /**
+     * A browser with its own cookies on a shared transport, for runs of thousands of browsers (each its own session)
+     * that must not hold thousands of idle connections.
+     */
+    public Browser(HttpClient transport) {
+        this.client = transport;
+    }
+
+    /** A transport as browsers here use it: redirects are never followed by the client. */
+    public static HttpClient transport() {
+        return HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
+    }
 
     /** One HTTP response, with the request URL it answered. */
     public record Page(int status, String url, String body, HttpHeaders headers) {

@@ -58,11 +58,17 @@ public final class KeycloakServer implements AutoCloseable {
                 // AUTO_SERVER lets the tests open the same H2 database to look at what Keycloak persisted.
                 "--db-url=jdbc:h2:file:" + data.resolve("h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE",
                 "--db-username=sa", "--db-password=password",
-                "--log-level=INFO,dev.smartbroker:debug"));
+                // Our DEBUG lines let the tests see what happened; a benchmark sets the production level instead.
+                "--log-level=" + System.getProperty("it.keycloak.logLevel", "INFO,dev.smartbroker:debug")));
         command.addAll(runtimeOptions);
         Map<String, String> environment = new java.util.HashMap<>(env);
         environment.put("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
         environment.put("KC_BOOTSTRAP_ADMIN_PASSWORD", "admin");
+        // E.g. a JFR recording of a benchmark run: -Dit.keycloak.javaOptsAppend=-XX:StartFlightRecording=...
+        String javaOptsAppend = System.getProperty("it.keycloak.javaOptsAppend", "");
+        if (!javaOptsAppend.isBlank()) {
+            environment.put("JAVA_OPTS_APPEND", javaOptsAppend);
+        }
         ManagedProcess process = ManagedProcess.start("keycloak", command, home, environment, log);
         KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort);
         process.awaitHttp200("http://127.0.0.1:" + managementPort + "/health/ready", Duration.ofMinutes(3));

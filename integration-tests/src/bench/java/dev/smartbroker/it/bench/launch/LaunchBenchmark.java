@@ -3,8 +3,6 @@ package dev.smartbroker.it.bench.launch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,11 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
-import dev.smartbroker.it.support.CernerPages;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.Launches;
-import dev.smartbroker.it.support.OidcClient;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
 import dev.smartbroker.simulator.LoggedRequest;
 import org.junit.jupiter.api.Test;
@@ -48,7 +44,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class LaunchBenchmark {
 
     static final List<String> PATIENTS = List.of("12724065", "12724066", "12724067", "12724068", "12724069");
-    private static final String BROKER_CLINICIAN = "portal";
+    private static final String BROKER_CLINICIAN = SerialLaunches.BROKER_CLINICIAN;
 
     private final Environment env;
     private final BenchSettings settings = BenchSettings.fromSystemProperties();
@@ -173,52 +169,19 @@ class LaunchBenchmark {
 
     /** One broker launch by the IT support classes: creates the clinician and tells what the broker asks Cerner for. */
     private Probe probeBroker() {
-        String fhirBase = env.simulator().fhirBase(tenant);
-        String launch = env.simulator().createLaunch(tenant, PATIENTS.get(0), Environment.BROKER_CLIENT_ID);
-        Browser browser = new Browser();
-        Launches launches = new Launches(env);
-        Browser.Page landing = browser.get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + enc(fhirBase) + "&launch=" + enc(launch));
-        String handle = launches.handleOf(landing);
-        OidcClient app = launches.app();
-        OidcClient.AuthorizationRequest request = app.authorizationRequest(Map.of("kc_launch", handle));
-        Browser.Page back = CernerPages.signInAndAllow(browser, browser.get(request.url()), BROKER_CLINICIAN, BROKER_CLINICIAN,
-                l -> l.startsWith(app.redirectUri()));
-        OidcClient.TokenResponse tokens = exchange(app, request, back, "broker");
-        JsonNode id = tokens.idTokenClaims();
-        assertThat(id.path("patient").asText()).as("the probe launch's patient").isEqualTo(PATIENTS.get(0));
-        String subject = id.path("sub").asText();
+        SerialLaunches.Done done = new SerialLaunches(env, tenant).broker(PATIENTS.get(0));
+        assertThat(done.idToken().path("patient").asText()).as("the probe launch's patient").isEqualTo(PATIENTS.get(0));
+        String subject = done.idToken().path("sub").asText();
         assertLinked(subject, Environment.SANDBOX_IDP, tenant + "/Practitioner/12742069");
-        return new Probe(subject, scopeSentToCerner(browser));
+        return new Probe(subject, new SerialLaunches(env, tenant).scopeSentToCerner(done.browser()));
     }
 
     /** One stock login by the IT support classes: creates the comparator's user and proves the recipe works. */
     private Probe probeStock(StockComparator stock) {
-        String fhirBase = env.simulator().fhirBase(tenant);
-        String launch = env.simulator().createLaunch(tenant, PATIENTS.get(0), Environment.BROKER_CLIENT_ID);
-        Browser browser = new Browser();
-        OidcClient app = new OidcClient(env.realmUrl(), StockComparator.CLIENT_ID, StockComparator.CLIENT_SECRET, stock.redirectUri());
-        OidcClient.AuthorizationRequest request = app.authorizationRequest(Map.of("kc_idp_hint", StockComparator.ALIAS, "launch", launch,
-                "aud", fhirBase, "prompt", "login"));
-        Browser.Page back = CernerPages.signInAndAllow(browser, browser.get(request.url()), StockComparator.CERNER_USER,
-                StockComparator.CERNER_USER, l -> l.startsWith(app.redirectUri()));
-        OidcClient.TokenResponse tokens = exchange(app, request, back, "stock");
-        String subject = tokens.idTokenClaims().path("sub").asText();
+        SerialLaunches.Done done = new SerialLaunches(env, tenant).stock(stock, PATIENTS.get(0));
+        String subject = done.idToken().path("sub").asText();
         assertLinked(subject, StockComparator.ALIAS, StockComparator.CERNER_USER);
-        return new Probe(subject, scopeSentToCerner(browser));
-    }
-
-    /** The code exchange, with checks whose messages carry no code. */
-    private static OidcClient.TokenResponse exchange(OidcClient app, OidcClient.AuthorizationRequest request, Browser.Page back, String who) {
-        Map<String, String> answer = Browser.query(back.location());
-        if (answer.containsKey("error") || !request.state().equals(answer.get("state")) || answer.get("code") == null) {
-            throw new IllegalStateException(who + " probe: Keycloak's redirect to the app has " + (answer.containsKey("error")
-                    ? "error " + answer.get("error") : "no code for this state"));
-        }
-        OidcClient.TokenResponse tokens = app.exchange(request, back.location());
-        if (tokens.status() != 200) {
-            throw new IllegalStateException(who + " probe: code exchange answered " + tokens.status() + " " + tokens.json().path("error"));
-        }
-        return tokens;
+        return new Probe(subject, new SerialLaunches(env, tenant).scopeSentToCerner(done.browser()));
     }
 
     private void assertLinked(String userId, String alias, String federatedUserId) {
@@ -228,21 +191,6 @@ class LaunchBenchmark {
                     assertThat(link.path("identityProvider").asText()).isEqualTo(alias);
                     assertThat(link.path("userId").asText()).isEqualTo(federatedUserId);
                 });
-    }
-
-    /** The scope of the redirect to Cerner's authorize, from the probe browser's history. */
-    private String scopeSentToCerner(Browser browser) {
-        String authorize = env.simulator().authorizationEndpoint(tenant);
-        for (Browser.Page page : browser.history()) {
-            String location = page.isRedirect() ? page.location() : null;
-            if (location != null && location.startsWith(authorize)) {
-                String scope = Browser.query(location).get("scope");
-                if (scope != null) {
-                    return scope;
-                }
-            }
-        }
-        throw new IllegalStateException("the probe never went to Cerner's authorize");
     }
 
     private static Set<String> scopeSet(String scope) {
@@ -284,9 +232,5 @@ class LaunchBenchmark {
         } catch (IOException | RuntimeException e) {
             return "n/a";
         }
-    }
-
-    private static String enc(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 }
