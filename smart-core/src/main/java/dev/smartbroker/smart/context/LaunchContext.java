@@ -7,7 +7,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * The context of one EHR launch, as Cerner gave it: what apps receive as claims.
  *
  * <p>{@code patient} and {@code encounter} are PHI: this type's {@code toString} omits them, and they are
- * stored only sealed in the launch's Keycloak session.
+ * stored only sealed in the launch's Keycloak session. The scope the EHR granted is kept once, with the EHR's tokens
+ * ({@code UpstreamTokens}), since a refresh may change it; values sealed before carry it too and still open.
  *
  * @param launchId          our opaque id for this launch (not Cerner's launch value)
  * @param idpAlias          the Cerner identity provider (tenant) that served the launch
@@ -18,7 +19,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param encounter         encounter id in the tenant, or null
  * @param needPatientBanner Cerner's {@code need_patient_banner}, or null
  * @param smartStyleUrl     Cerner's {@code smart_style_url}, or null
- * @param scope             scope Cerner granted (may be narrower than requested)
  * @param issuedAt          epoch seconds when the launch completed
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -31,7 +31,6 @@ public record LaunchContext(@JsonProperty("launch_id") String launchId,
                             @JsonProperty("encounter") String encounter,
                             @JsonProperty("need_patient_banner") Boolean needPatientBanner,
                             @JsonProperty("smart_style_url") String smartStyleUrl,
-                            @JsonProperty("scope") String scope,
                             @JsonProperty("iat") long issuedAt) {
 
     @Override

@@ -218,7 +218,7 @@ public final class SmartCallbackEndpoint {
         String fhirBase = provider.getConfig().fhirBaseUrl().map(FhirBaseUrl::value).orElse(null);
         return new LaunchContext(LaunchStore.newLaunchId(), provider.getConfig().getAlias(), tenant, fhirBase,
                 (String) identity.getContextData().get(Smart.FHIR_USER), tokenResponse.patient(), tokenResponse.encounter(),
-                tokenResponse.needPatientBanner(), tokenResponse.smartStyleUrl(), tokenResponse.scope(), Time.currentTimeSeconds());
+                tokenResponse.needPatientBanner(), tokenResponse.smartStyleUrl(), Time.currentTimeSeconds());
     }
 
     /**

@@ -430,7 +430,7 @@ class LaunchTokensTest {
         // Keycloak copies the auth session's client notes into the client session when it issues the code.
         doAnswer(i -> notes.put(i.getArgument(0), i.getArgument(1))).when(authSession).setClientNote(anyString(), anyString());
         LaunchContext context = new LaunchContext(launchId, ALIAS, "tenant-1", "https://fhir/r4/tenant-1", null, "12724066", null,
-                null, null, "launch online_access", clock.get());
+                null, null, clock.get());
         LaunchStore.stage(session(new ArrayList<>()), authSession, context, UpstreamTokens.from(first, clock.get()));
     }
 

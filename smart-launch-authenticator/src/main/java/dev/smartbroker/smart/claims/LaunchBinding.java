@@ -32,7 +32,7 @@ import org.keycloak.representations.JsonWebToken;
 public final class LaunchBinding {
 
     private static final String ATTRIBUTE = "smart.launchContext";
-    private static final LaunchContext NONE = new LaunchContext(null, null, null, null, null, null, null, null, null, null, 0);
+    private static final LaunchContext NONE = new LaunchContext(null, null, null, null, null, null, null, null, null, 0);
 
     private LaunchBinding() {
     }

@@ -311,7 +311,7 @@ class LaunchBindingTest {
         doAnswer(i -> clientSession.getNotes().put(i.getArgument(0), i.getArgument(1))).when(authSession)
                 .setClientNote(anyString(), anyString());
         LaunchContext context = new LaunchContext(launchId, "cerner-sandbox", "tenant-1", "https://fhir/r4/tenant-1",
-                "https://fhir/r4/tenant-1/Practitioner/1", patient, null, null, null, "launch openid", 0);
+                "https://fhir/r4/tenant-1/Practitioner/1", patient, null, null, null, 0);
         UpstreamTokens upstream = UpstreamTokens.from(new TokenResponse("at", "Bearer", 570, "launch", "rt", null, patient, null,
                 "tenant-1", null, null, null, null), 0);
         LaunchStore.stage(session, authSession, context, upstream);
