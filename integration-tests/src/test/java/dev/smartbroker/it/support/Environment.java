@@ -100,7 +100,7 @@ public final class Environment implements AutoCloseable {
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
         tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));
         tenants.add(new SimulatorConfig.Tenant(SETUP_TENANT, "Set-up check", new TenantSettings()));
-        CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
+        CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(Ports.free()));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;
         try {
