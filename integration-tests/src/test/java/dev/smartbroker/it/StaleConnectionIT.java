@@ -12,7 +12,10 @@ import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.Launches;
+import dev.smartbroker.it.support.LogMark;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import dev.smartbroker.it.support.TenantOverride;
+import dev.smartbroker.simulator.Endpoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -108,6 +111,28 @@ class StaleConnectionIT {
 
         assertThat(statuses).as("system-token answers, each after the EHR closed the idle connections").containsOnly(200);
         assertThat(env.keycloak().process().logText()).as("Keycloak's log").doesNotContain("NoHttpResponseException");
+    }
+
+    @Test
+    void launch_token_refreshes_after_the_ehr_closed_idle_connections_succeed() {
+        // A 1 s Cerner token is always due for a refresh: each call of launch-token POSTs a refresh_token grant.
+        env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 1;
+        try (TenantOverride noThrottle = TenantOverride.config(env, Environment.SANDBOX_IDP, Map.of("minRefreshIntervalSeconds", "0"))) {
+            Launches.Launched launch = new Launches(env).launch(new Browser(), Environment.SANDBOX_TENANT, "JOE", Launches.Binding.HANDLE);
+            LogMark mark = LogMark.of(env.simulator());
+            List<Integer> statuses = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                idlePastTheEhrTimeout();
+                statuses.add(Http.get(env.realmUrl() + "/cerner/launch-token", launch.tokens().accessToken()).status());
+            }
+
+            assertThat(statuses).as("launch-token answers, each after the EHR closed the idle connections").containsOnly(200);
+            assertThat(mark.since(env.simulator())).as("refreshes at the EHR")
+                    .filteredOn(r -> r.endpoint() == Endpoint.TOKEN && "refresh_token".equals(r.grantType())).hasSize(3);
+            assertThat(env.keycloak().process().logText()).as("Keycloak's log").doesNotContain("NoHttpResponseException");
+        } finally {
+            env.simulator().settings(Environment.SANDBOX_TENANT).accessTokenLifetimeSeconds = 570;
+        }
     }
 
     private static int systemToken(String scope) {
