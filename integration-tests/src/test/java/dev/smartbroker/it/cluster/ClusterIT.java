@@ -28,6 +28,7 @@ import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.KeycloakAdmin;
 import dev.smartbroker.it.support.ManagedProcess;
 import dev.smartbroker.it.support.OidcClient;
+import dev.smartbroker.it.support.Listeners;
 import dev.smartbroker.it.support.Ports;
 import dev.smartbroker.simulator.AppRegistration;
 import dev.smartbroker.simulator.CernerSimulator;
@@ -130,7 +131,7 @@ class ClusterIT {
     }
 
     private void startEverything() throws IOException {
-        simulator = CernerSimulator.start(SimulatorConfig.defaults().withPort(0));
+        simulator = CernerSimulator.start(SimulatorConfig.defaults().withPort(Ports.free()));
         // Cerner's own codes must not be what expires while the test restarts nodes: that is not what it measures.
         simulator.settings(NodeRouting.SANDBOX_TENANT).codeLifetimeSeconds = 900;
         String publicUrl = "https://127.0.0.1:" + Ports.free();
@@ -284,11 +285,11 @@ class ClusterIT {
             assertThat(discovery.path("issuer").asText()).as(node.name() + " issuer").isEqualTo(routing.issuer());
             assertThat(discovery.path("token_endpoint").asText()).startsWith(routing.issuer() + "/");
 
-            List<ClusterNode.Listener> listeners = node.listeners();
-            assertThat(listeners).as(node.name() + " listens on loopback only").allMatch(ClusterNode.Listener::loopback);
-            Set<Integer> ports = listeners.stream().map(ClusterNode.Listener::port).collect(Collectors.toSet());
+            List<Listeners.Listener> listeners = node.listeners();
+            assertThat(listeners).as(node.name() + " listens on loopback only").allMatch(Listeners.Listener::loopback);
+            Set<Integer> ports = listeners.stream().map(Listeners.Listener::port).collect(Collectors.toSet());
             assertThat(ports).as(node.name() + " ports").contains(node.httpPort, node.managementPort, node.clusterPort, node.clusterPort + 50000);
-            List<ClusterNode.Listener> others = listeners.stream().filter(l -> !Set.of(node.httpPort, node.managementPort,
+            List<Listeners.Listener> others = listeners.stream().filter(l -> !Set.of(node.httpPort, node.managementPort,
                     node.clusterPort, node.clusterPort + 50000).contains(l.port())).toList();
             observe(node.name() + " listens on http " + node.httpPort + ", management " + node.managementPort + ", JGroups "
                     + node.clusterPort + " and " + (node.clusterPort + 50000) + ", and besides: " + others);

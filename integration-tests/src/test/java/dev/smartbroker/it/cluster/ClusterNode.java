@@ -1,7 +1,6 @@
 package dev.smartbroker.it.cluster;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +18,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import dev.smartbroker.it.support.Listeners;
 
 /**
  * One Keycloak node of the cluster: its own directory (a copy of the built distribution), its own loopback ports and
@@ -216,90 +216,10 @@ final class ClusterNode implements AutoCloseable {
         }
     }
 
-    /** A listening TCP socket of the node's Java process. */
-    record Listener(String address, int port) {
-
-        boolean loopback() {
-            return address.startsWith("127.") || address.equals("::1") || address.startsWith("::ffff:127.");
-        }
-    }
-
     /** The TCP sockets the node's Java process listens on, read from /proc. */
-    List<Listener> listeners() {
-        long pid = java().map(ProcessHandle::pid).orElseThrow(() -> new IllegalStateException(name + " has no Java process"));
-        Set<String> inodes = new HashSet<>();
-        try (var fds = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (target.startsWith("socket:[")) {
-                        inodes.add(target.substring(8, target.length() - 1));
-                    }
-                } catch (IOException e) {
-                    // fd closed meanwhile
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        List<Listener> listeners = new ArrayList<>();
-        for (String table : List.of("tcp", "tcp6")) {
-            try {
-                List<String> lines = Files.readAllLines(Path.of("/proc", String.valueOf(pid), "net", table));
-                for (String line : lines.subList(1, lines.size())) {
-                    String[] f = line.trim().split("\\s+");
-                    if (f[3].equals("0A") && inodes.contains(f[9])) {
-                        String[] local = f[1].split(":");
-                        listeners.add(new Listener(address(local[0]), Integer.parseInt(local[1], 16)));
-                    }
-                }
-            } catch (IOException e) {
-                // no IPv6 table
-            }
-        }
-        return listeners;
-    }
-
-    /** /proc/net addresses: little-endian 32-bit words. */
-    static String address(String hex) {
-        byte[] bytes = new byte[hex.length() / 2];
-        for (int word = 0; word < bytes.length / 4; word++) {
-            for (int b = 0; b < 4; b++) {
-                bytes[word * 4 + b] = (byte) Integer.parseInt(hex.substring(word * 8 + (3 - b) * 2, word * 8 + (3 - b) * 2 + 2), 16);
-            }
-        }
-        if (bytes.length == 4) {
-            return (bytes[0] & 0xff) + "." + (bytes[1] & 0xff) + "." + (bytes[2] & 0xff) + "." + (bytes[3] & 0xff);
-        }
-        boolean mapped = true;
-        for (int i = 0; i < 10; i++) {
-            mapped &= bytes[i] == 0;
-        }
-        mapped &= (bytes[10] & 0xff) == 0xff && (bytes[11] & 0xff) == 0xff;
-        if (mapped) {
-            return "::ffff:" + (bytes[12] & 0xff) + "." + (bytes[13] & 0xff) + "." + (bytes[14] & 0xff) + "." + (bytes[15] & 0xff);
-        }
-        boolean any = true;
-        for (byte b : bytes) {
-            any &= b == 0;
-        }
-        if (any) {
-            return "::";
-        }
-        boolean loop = true;
-        for (int i = 0; i < 15; i++) {
-            loop &= bytes[i] == 0;
-        }
-        if (loop && bytes[15] == 1) {
-            return "::1";
-        }
-        return HexFormatHolder.hex(bytes);
-    }
-
-    private static final class HexFormatHolder {
-        static String hex(byte[] bytes) {
-            return java.util.HexFormat.of().formatHex(bytes);
-        }
+    List<Listeners.Listener> listeners() {
+        ProcessHandle java = java().orElseThrow(() -> new IllegalStateException(name + " has no Java process"));
+        return Listeners.of(List.of(java));
     }
 
     static void pause(long millis) {

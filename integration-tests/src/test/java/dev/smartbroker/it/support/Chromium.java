@@ -32,8 +32,9 @@ public final class Chromium {
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--window-size=1100,900", "--lang=en-US",
                 "--user-data-dir=" + profileDir.toAbsolutePath());
+        // ChromeDriver listens on loopback; its port comes from Ports, so that IT_PORT_RANGE covers it too.
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile())
-                .usingAnyFreePort().build();
+                .usingPort(Ports.free()).build();
         ChromeDriver driver = new ChromeDriver(service, options);
         driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60));
         return driver;

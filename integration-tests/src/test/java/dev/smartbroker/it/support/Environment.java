@@ -63,37 +63,77 @@ public final class Environment implements AutoCloseable {
         this.admin = new KeycloakAdmin(keycloak.url());
     }
 
+    /**
+     * What an environment of a test's own changes from the shared one.
+     *
+     * @param name                             names its Keycloak twin and log ({@code keycloak-<name>}); "shared" for the shared one
+     * @param simulatorIdleConnectionTimeoutMillis the simulator drops keep-alive connections idle this long (0: never)
+     * @param keycloakOptions                  further {@code kc.sh start} options
+     * @param sampleApp                        start the sample app as a process (its URL is in the realm either way)
+     */
+    public record Options(String name, long simulatorIdleConnectionTimeoutMillis, List<String> keycloakOptions, boolean sampleApp) {
+
+        static final Options SHARED = new Options("shared", 0, List.of(), true);
+
+        /** An environment of a test's own: a twin of the built distribution, no sample-app process. */
+        public static Options own(String name, long simulatorIdleConnectionTimeoutMillis, List<String> keycloakOptions) {
+            return new Options(name, simulatorIdleConnectionTimeoutMillis, List.copyOf(keycloakOptions), false);
+        }
+
+        boolean shared() {
+            return this == SHARED;
+        }
+    }
+
     static Environment start() {
+        return start(Options.SHARED);
+    }
+
+    /**
+     * An environment of a test's own beside the shared one, on ports of its own; the caller closes it. The shared
+     * environment must have started first: the Keycloak here is a twin of the distribution it built.
+     */
+    public static Environment start(Options options) {
         Path work = Path.of(System.getProperty("it.work.dir", "target/it-work"));
         // On the base that lets Clocks give back the time it advanced the simulator by.
-        SimulatorConfig defaults = SimulatorConfig.defaults().withClock(Clocks.simulatorBase());
+        SimulatorConfig defaults = SimulatorConfig.defaults().withClock(Clocks.simulatorBase())
+                .withIdleConnectionTimeoutMillis(options.simulatorIdleConnectionTimeoutMillis());
         List<SimulatorConfig.Tenant> tenants = new ArrayList<>(defaults.tenants());
         tenants.add(new SimulatorConfig.Tenant(TESTBED_TENANT, "Test bed", new TenantSettings()));
         tenants.add(SimulatorConfig.genericTenant(GENERIC_TENANT));
         tenants.add(new SimulatorConfig.Tenant(SETUP_TENANT, "Set-up check", new TenantSettings()));
         tenants.add(new SimulatorConfig.Tenant(MANY_TENANTS_TENANT, "Many tenants", new TenantSettings()));
-        CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(0));
+        CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(Ports.free()));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;
         try {
             int sampleAppPort = Ports.free();
             String sampleAppUrl = "http://127.0.0.1:" + sampleAppPort;
-            keycloak = KeycloakServer.start(Path.of(System.getProperty("keycloak.home")), Path.of(System.getProperty("providers.dir")),
-                    resource("realms/demo/smart-realm.json"),
-                    Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
+            Path home = Path.of(System.getProperty("keycloak.home"));
+            if (!options.shared()) {
+                home = KeycloakServer.twinOfBuilt(home, work.resolve("keycloak-" + options.name()));
+            }
+            List<String> keycloakOptions = new ArrayList<>(List.of(
                     // A short JWKS cache lifetime lets the key-rotation test wait for the simulator as Cerner would, in seconds.
+                    "--spi-realm-restapi-extension--cerner--jwks-max-age-seconds=" + JWKS_MAX_AGE_SECONDS,
                     // Callers waiting for one upstream call hold a worker thread each; the concurrency tests run 50 of
                     // them while the simulator calls back for the realm's JWKS, which needs one more thread.
-                    List.of("--spi-realm-restapi-extension--cerner--jwks-max-age-seconds=" + JWKS_MAX_AGE_SECONDS,
-                            "--http-pool-max-threads=100"),
-                    work.resolve("keycloak.log"));
+                    "--http-pool-max-threads=100"));
+            keycloakOptions.addAll(options.keycloakOptions());
+            keycloak = KeycloakServer.start(home, Path.of(System.getProperty("providers.dir")),
+                    resource("realms/demo/smart-realm.json"),
+                    Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
+                    keycloakOptions,
+                    work.resolve(options.shared() ? "keycloak.log" : "keycloak-" + options.name() + ".log"));
             registerBroker(simulator, keycloak);
 
-            String java = ProcessHandle.current().info().command().orElse("java");
-            sampleApp = ManagedProcess.start("sample-app", List.of(java, "-Xmx256m", "-jar", System.getProperty("sample.app.jar")),
-                    work, Map.of("SAMPLE_APP_PORT", String.valueOf(sampleAppPort), "KEYCLOAK_URL", keycloak.url()),
-                    work.resolve("sample-app.log"));
-            sampleApp.awaitHttp200(sampleAppUrl + "/logged-out", Duration.ofMinutes(2));
+            if (options.sampleApp()) {
+                String java = ProcessHandle.current().info().command().orElse("java");
+                sampleApp = ManagedProcess.start("sample-app", List.of(java, "-Xmx256m", "-jar", System.getProperty("sample.app.jar")),
+                        work, Map.of("SAMPLE_APP_PORT", String.valueOf(sampleAppPort), "KEYCLOAK_URL", keycloak.url()),
+                        work.resolve("sample-app.log"));
+                sampleApp.awaitHttp200(sampleAppUrl + "/logged-out", Duration.ofMinutes(2));
+            }
             return new Environment(simulator, keycloak, sampleApp, sampleAppUrl);
         } catch (IOException | RuntimeException e) {
             if (sampleApp != null) {
@@ -148,6 +188,7 @@ public final class Environment implements AutoCloseable {
         return admin;
     }
 
+    /** The sample app's process; null in an environment of a test's own started without it. */
     public ManagedProcess sampleApp() {
         return sampleApp;
     }
@@ -166,7 +207,9 @@ public final class Environment implements AutoCloseable {
 
     @Override
     public void close() {
-        sampleApp.stop();
+        if (sampleApp != null) {
+            sampleApp.stop();
+        }
         keycloak.close();
         simulator.close();
     }

@@ -27,16 +27,33 @@ public final class KeycloakServer implements AutoCloseable {
     /** Metrics on, as docs/production.md builds a node: MetricsIT scrapes the broker's meters at /metrics. */
     private static final List<String> BUILD_OPTIONS = List.of("--db=dev-file", "--health-enabled=true", "--metrics-enabled=true");
 
+    /**
+     * Binds the TCP server that H2's {@code AUTO_SERVER} mode opens (so that the tests can read the database while
+     * Keycloak runs, {@link KeycloakDatabase}) to loopback, and makes H2 publish that address in its lock file for the
+     * tests to connect to (h2 2.4's {@code NetUtils}: without it, the wildcard address and the host's own address).
+     */
+    static final String H2_LOOPBACK = "-Dh2.bindAddress=127.0.0.1";
+
     private final ManagedProcess process;
     private final String url;
     private final Path home;
     private final int managementPort;
+    private final String jdbcUrl;
 
-    private KeycloakServer(ManagedProcess process, String url, Path home, int managementPort) {
+    private KeycloakServer(ManagedProcess process, String url, Path home, int managementPort, String jdbcUrl) {
         this.process = process;
         this.url = url;
         this.home = home;
         this.managementPort = managementPort;
+        this.jdbcUrl = jdbcUrl;
+    }
+
+    /**
+     * The database in H2's AUTO_SERVER mode, so that the tests may open it while Keycloak runs, on a TCP port of
+     * {@link Ports} (bound to loopback through {@link #H2_LOOPBACK}); a client finds the port in H2's lock file.
+     */
+    private static String jdbcUrl(Path data, int port) {
+        return "jdbc:h2:file:" + data.resolve("h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE;AUTO_SERVER_PORT=" + port;
     }
 
     public static KeycloakServer start(Path home, Path providers, String realmJson, Map<String, String> env,
@@ -50,13 +67,15 @@ public final class KeycloakServer implements AutoCloseable {
         Files.createDirectories(data.resolve("import"));
         Files.writeString(data.resolve("import").resolve(REALM + "-realm.json"), realmJson, StandardCharsets.UTF_8);
 
-        int httpPort = Ports.free();
-        int managementPort = Ports.free();
+        // Held until Keycloak starts, so that no other port handed out meanwhile is one of them.
+        Ports.Reservation ports = Ports.reserve(3);
+        int httpPort = ports.port(0);
+        int managementPort = ports.port(1);
+        int databasePort = ports.port(2);
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
                 "--http-enabled=true", "--http-host=127.0.0.1", "--http-port=" + httpPort,
                 "--http-management-port=" + managementPort, "--hostname-strict=false", "--cache=local", "--import-realm",
-                // AUTO_SERVER lets the tests open the same H2 database to look at what Keycloak persisted.
-                "--db-url=jdbc:h2:file:" + data.resolve("h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE",
+                "--db-url=" + jdbcUrl(data, databasePort),
                 "--db-username=sa", "--db-password=password",
                 // Our DEBUG lines let the tests see what happened; a benchmark sets the production level instead.
                 "--log-level=" + System.getProperty("it.keycloak.logLevel", "INFO,dev.smartbroker:debug")));
@@ -67,10 +86,13 @@ public final class KeycloakServer implements AutoCloseable {
         // E.g. a JFR recording of a benchmark run: -Dit.keycloak.javaOptsAppend=-XX:StartFlightRecording=...
         String javaOptsAppend = System.getProperty("it.keycloak.javaOptsAppend", "");
         if (!javaOptsAppend.isBlank()) {
-            environment.put("JAVA_OPTS_APPEND", javaOptsAppend);
+            environment.merge("JAVA_OPTS_APPEND", javaOptsAppend, (given, ours) -> given + " " + ours);
         }
+        // H2's AUTO_SERVER listens on every interface and publishes the host's address unless h2.bindAddress is set.
+        environment.merge("JAVA_OPTS_APPEND", H2_LOOPBACK, (given, ours) -> given + " " + ours);
+        ports.release();
         ManagedProcess process = ManagedProcess.start("keycloak", command, home, environment, log);
-        KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort);
+        KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort, jdbcUrl(data, databasePort));
         process.awaitHttp200("http://127.0.0.1:" + managementPort + "/health/ready", Duration.ofMinutes(3));
         return server;
     }
@@ -194,7 +216,7 @@ public final class KeycloakServer implements AutoCloseable {
 
     /** JDBC URL of the server's H2 database (AUTO_SERVER mode, so tests may connect while it runs). */
     public String jdbcUrl() {
-        return "jdbc:h2:file:" + home.resolve("data/h2/keycloakdb") + ";NON_KEYWORDS=VALUE;AUTO_SERVER=TRUE";
+        return jdbcUrl;
     }
 
     public ManagedProcess process() {
