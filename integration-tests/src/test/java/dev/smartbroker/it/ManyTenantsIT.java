@@ -7,18 +7,21 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
+import dev.smartbroker.it.support.Clocks;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Launches;
+import dev.smartbroker.it.support.ShiftsTime;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
 import dev.smartbroker.it.support.TenantOverride;
 import dev.smartbroker.simulator.AppRegistration;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and prints how long Launch URI hits took before and after (not asserted: the machine is shared). The tenants are
  * removed afterwards, so later tests see the demo realm.
  */
+@ShiftsTime
 @ExtendWith(SmartBrokerEnvironment.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ManyTenantsIT {
@@ -217,7 +221,7 @@ class ManyTenantsIT {
 
     @Test
     void a_launch_through_one_of_the_thousand_tenants_gets_its_tenant_and_patient() {
-        Instant start = Instant.now();
+        Set<String> before = Events.ids(env, "LOGIN");
         Browser browser = new Browser();
         String handle = launches.handleOf(launches.openLaunchUri(browser, Environment.MANY_TENANTS_TENANT, "WILMA", CERNER_CLIENT_ID));
         Launches.Launched launch = launches.login(browser, handle, Launches.Binding.HANDLE, "portal", "portal");
@@ -228,7 +232,7 @@ class ManyTenantsIT {
         assertThat(id.path("tenant").asText()).isEqualTo(Environment.MANY_TENANTS_TENANT);
         assertThat(id.path("fhir_base").asText()).isEqualTo(fhirBase);
         assertThat(launch.tokens().accessTokenClaims().path("patient").asText()).isEqualTo("12724065");
-        Events.await(env, start, "LOGIN", e -> LAUNCHED.equals(e.path("details").path("identity_provider").asText()));
+        Events.awaitNew(env, before, "LOGIN", e -> LAUNCHED.equals(e.path("details").path("identity_provider").asText()));
     }
 
     @Test
@@ -260,25 +264,34 @@ class ManyTenantsIT {
         assertThat(env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status()).isEqualTo(204);
 
         assertThat(launchUri(old).status()).as("the old base, which the index still names").isEqualTo(403);
-        long start = System.nanoTime();
-        int status = 0;
-        while (System.nanoTime() - start < 45_000_000_000L && (status = launchUri(moved).status()) != 303) {
-            Thread.sleep(1_000);
+        assertThat(launchUri(moved).status()).as("the new base, before the index is 30 s old").isEqualTo(403);
+        try (Clocks clocks = Clocks.of(env)) {
+            // The index ages on Keycloak's clock: move it past the bound instead of waiting for it. The first hit after
+            // that still answers from the aged entry and starts the rebuild in the background (a scan of 1,000
+            // tenants, seconds here); what is polled for is that job, not a clock.
+            clocks.advance(Duration.ofSeconds(31));
+            long start = System.nanoTime();
+            int status = launchUri(moved).status();
+            while (status != 303 && System.nanoTime() - start < 30_000_000_000L) {
+                Thread.sleep(200);
+                status = launchUri(moved).status();
+            }
+            assertThat(status).as("the new base, once the index is more than 30 s old").isEqualTo(303);
+            System.out.printf("ManyTenantsIT: a FHIR base changed behind the node's back was found %d ms after the index aged%n",
+                    (System.nanoTime() - start) / 1_000_000);
         }
-        assertThat(status).as("the new base, once the index is at most 30 s old").isEqualTo(303);
-        System.out.printf("ManyTenantsIT: a FHIR base changed behind the node's back was found after %d ms%n",
-                (System.nanoTime() - start) / 1_000_000);
     }
 
     @Test
     void an_unknown_iss_is_still_refused_with_its_page_and_event() {
-        Instant start = Instant.now();
+        // By position, not by time: the class moves Keycloak's clock, so its events may carry later times than this JVM's.
+        Set<String> before = Events.ids(env, "LOGIN_ERROR");
         String iss = "https://fhir-ehr-code.cerner.com/r4/" + PREFIX + "9999";
         Browser.Page page = new Browser().get(env.realmUrl() + "/smart-launch/" + Launches.APP + "?iss=" + iss + "&launch=L-unknown");
 
         assertThat(page.status()).as(page.body()).isEqualTo(403);
         assertThat(page.text("#kc-page-title")).isEqualTo("Unknown EHR");
-        JsonNode event = Events.await(env, start, "LOGIN_ERROR", "smart_unknown_iss");
+        JsonNode event = Events.awaitNew(env, before, "LOGIN_ERROR", "smart_unknown_iss");
         assertThat(event.path("details").path("smart_iss").asText()).isEqualTo(iss);
     }
 }

@@ -119,6 +119,10 @@ public final class Environment implements AutoCloseable {
                     // Callers waiting for one upstream call hold a worker thread each; the concurrency tests run 50 of
                     // them while the simulator calls back for the realm's JWKS, which needs one more thread.
                     "--http-pool-max-threads=100"));
+            if (options.shared()) {
+                // As docs/production.md sets it: pooled EHR connections are evicted before the EHR closes them.
+                keycloakOptions.add("--spi-connections-http-client--default--max-connection-idle-time-millis=2000");
+            }
             keycloakOptions.addAll(options.keycloakOptions());
             keycloak = KeycloakServer.start(home, Path.of(System.getProperty("providers.dir")),
                     resource("realms/demo/smart-realm.json"),
