@@ -26,6 +26,7 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakSessionFactory;
 import org.keycloak.models.RealmModel;
 import org.keycloak.provider.ServerInfoAwareProviderFactory;
+import org.keycloak.representations.idm.ComponentRepresentation;
 
 /**
  * The base of every SMART tenant type: one identity provider per tenant (per EHR registration), and the list of these
@@ -94,6 +95,8 @@ public abstract class SmartIdentityProviderFactory extends AbstractIdentityProvi
         this.version = implementationVersion();
     }
 
+    private static final String CLIENT_SECRET = "clientSecret";
+
     @Override
     public void postInit(KeycloakSessionFactory factory) {
     }
@@ -103,13 +106,32 @@ public abstract class SmartIdentityProviderFactory extends AbstractIdentityProvi
         if (!Boolean.parseBoolean(config.getConfig().get(TenantRegistration.CHECK_ON_SAVE))) {
             return;
         }
-        ConnectionCheck.Result result = new ConnectionCheck(session, realm, config, services).run();
+        ConnectionCheck.Result result = new ConnectionCheck(session, realm, withStoredSecret(config, session), services).run();
         if (!result.ok()) {
             throw new IllegalArgumentException("Connection check failed, nothing was saved. " + result.advice() + " ("
                     + result.steps().stream().filter(step -> !step.ok()).findFirst().map(ConnectionCheck.Step::detail).orElse("")
                     + ")");
         }
         config.getConfig().put(TenantRegistration.CHECK_RESULT, result.summary());
+    }
+
+    /**
+     * The configuration as it will be stored: an update that sends the client secret back masked, as Keycloak's admin
+     * API shows it ({@code **********}, e.g. {@code kcadm.sh update}), keeps the stored secret, and so must the check;
+     * Keycloak puts the stored secret back only after validation.
+     */
+    private SmartTenantConfig withStoredSecret(SmartTenantConfig config, KeycloakSession session) {
+        if (!ComponentRepresentation.SECRET_VALUE.equals(config.getConfig().get(CLIENT_SECRET)) || config.getAlias() == null) {
+            return config;
+        }
+        IdentityProviderModel stored = session.identityProviders().getByAlias(config.getAlias());
+        if (stored == null || stored.getConfig() == null || stored.getConfig().get(CLIENT_SECRET) == null) {
+            return config;
+        }
+        IdentityProviderModel unmasked = new IdentityProviderModel(config);
+        unmasked.setConfig(new java.util.HashMap<>(config.getConfig()));
+        unmasked.getConfig().put(CLIENT_SECRET, stored.getConfig().get(CLIENT_SECRET));
+        return config(unmasked);
     }
 
     /** The per-node caches and settings of this type. */
