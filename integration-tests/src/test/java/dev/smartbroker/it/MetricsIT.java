@@ -127,13 +127,14 @@ class MetricsIT {
         assertThat(after.delta(before, LAUNCHES, tags())).isEqualTo(2.0);
         assertThat(after.text()).doesNotContain(attackerHost).doesNotContain(attackerApp);
         // Every launch's tags are a tenant of the realm or one that other tests registered and removed (the generic
-        // tenant, "it-…"), "unknown", and a problem name.
+        // tenant, "it-…", and GuidesIT's "guide-…"), "unknown", and a problem name.
         Set<String> aliases = new java.util.HashSet<>(Set.of("unknown", Environment.GENERIC_IDP));
         env.admin().get("/realms/" + env.realm() + "/identity-provider/instances").json()
                 .forEach(idp -> aliases.add(idp.path("alias").asText()));
         assertThat(after.samples(LAUNCHES)).isNotEmpty().allSatisfy(s -> {
             assertThat(s.labels().keySet()).containsExactlyInAnyOrder("realm", "idp", "outcome");
-            assertThat(s.labels().get("idp")).matches(alias -> aliases.contains(alias) || alias.startsWith("it-"), "a tenant alias");
+            assertThat(s.labels().get("idp")).matches(alias -> aliases.contains(alias) || alias.startsWith("it-") || alias.startsWith("guide-"),
+                    "a tenant alias");
             assertThat(s.labels().get("outcome")).matches("success|[a-z]+(_[a-z]+)+");
         });
     }
