@@ -5,15 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
@@ -23,6 +20,7 @@ import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Launches;
 import dev.smartbroker.it.support.ShiftsTime;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
+import dev.smartbroker.it.support.TenantCopies;
 import dev.smartbroker.it.support.TenantOverride;
 import dev.smartbroker.simulator.AppRegistration;
 import org.junit.jupiter.api.AfterAll;
@@ -53,7 +51,7 @@ class ManyTenantsIT {
 
     private final Environment env;
     private final Launches launches;
-    /** The inert tenants, written into the database (see {@link #copyDemoTenant}). */
+    /** The inert tenants, written into the database (see {@link TenantCopies}). */
     private final List<String> copies = new ArrayList<>();
     private TenantOverride launched;
 
@@ -76,7 +74,7 @@ class ManyTenantsIT {
                 copies.add(alias);
             }
         }
-        copyDemoTenant(copies);
+        TenantCopies.insert(env, Environment.SANDBOX_IDP, copies, alias -> "https://fhir-ehr-code.cerner.com/r4/" + alias);
         assertThat(env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status()).isEqualTo(204);
         long copied = (System.nanoTime() - start) / 1_000_000;
 
@@ -103,95 +101,11 @@ class ManyTenantsIT {
                 launched.close();
             }
         } finally {
-            removeCopies(copies);
+            TenantCopies.remove(env, copies);
             env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "");
             env.simulator().removeApp(CERNER_CLIENT_ID);
         }
         assertThat(env.admin().get("/realms/" + env.realm() + "/identity-provider/instances/" + copies.get(0)).status()).isEqualTo(404);
-    }
-
-    /**
-     * Writes copies of the demo's sandbox tenant, each under its own alias and FHIR base, straight into Keycloak's
-     * database. Saving a tenant through the admin API or a partial import checks it against every tenant of the realm
-     * (TenantProblems), so 1,000 saves cost about 1,000²/2 tenant reads: a partial import of them did not answer within
-     * the admin client's 30 s here. What this test is about is launches in a realm that has them; the one tenant it
-     * launches through is saved the normal way.
-     */
-    private void copyDemoTenant(List<String> aliases) throws SQLException {
-        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password")) {
-            db.setAutoCommit(false);
-            Map<String, Object> provider = new LinkedHashMap<>();
-            try (PreparedStatement select = db.prepareStatement("SELECT * FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ?")) {
-                select.setString(1, Environment.SANDBOX_IDP);
-                try (ResultSet row = select.executeQuery()) {
-                    assertThat(row.next()).as("the demo tenant's row").isTrue();
-                    for (int c = 1; c <= row.getMetaData().getColumnCount(); c++) {
-                        provider.put(row.getMetaData().getColumnName(c), row.getObject(c));
-                    }
-                }
-            }
-            Map<String, String> config = new LinkedHashMap<>();
-            try (PreparedStatement select = db.prepareStatement("SELECT NAME, VALUE FROM IDENTITY_PROVIDER_CONFIG WHERE IDENTITY_PROVIDER_ID = ?")) {
-                select.setObject(1, provider.get("INTERNAL_ID"));
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        config.put(rows.getString(1), rows.getString(2));
-                    }
-                }
-            }
-            String columns = String.join(", ", provider.keySet());
-            String marks = String.join(", ", java.util.Collections.nCopies(provider.size(), "?"));
-            try (PreparedStatement insert = db.prepareStatement("INSERT INTO IDENTITY_PROVIDER (" + columns + ") VALUES (" + marks + ")");
-                 PreparedStatement insertConfig = db.prepareStatement(
-                         "INSERT INTO IDENTITY_PROVIDER_CONFIG (IDENTITY_PROVIDER_ID, NAME, VALUE) VALUES (?, ?, ?)")) {
-                for (String alias : aliases) {
-                    String id = UUID.randomUUID().toString();
-                    int c = 1;
-                    for (Map.Entry<String, Object> column : provider.entrySet()) {
-                        insert.setObject(c++, switch (column.getKey()) {
-                            case "INTERNAL_ID" -> id;
-                            case "PROVIDER_ALIAS" -> alias;
-                            case "PROVIDER_DISPLAY_NAME" -> null;
-                            default -> column.getValue();
-                        });
-                    }
-                    insert.addBatch();
-                    Map<String, String> own = new LinkedHashMap<>(config);
-                    own.put("fhirBaseUrl", "https://fhir-ehr-code.cerner.com/r4/" + alias);
-                    own.put("clientId", "registration-" + alias);
-                    for (Map.Entry<String, String> entry : own.entrySet()) {
-                        insertConfig.setString(1, id);
-                        insertConfig.setString(2, entry.getKey());
-                        insertConfig.setString(3, entry.getValue());
-                        insertConfig.addBatch();
-                    }
-                }
-                insert.executeBatch();
-                insertConfig.executeBatch();
-            }
-            db.commit();
-        }
-    }
-
-    private void removeCopies(List<String> aliases) throws SQLException {
-        try (Connection db = DriverManager.getConnection(env.keycloak().jdbcUrl(), "sa", "password")) {
-            db.setAutoCommit(false);
-            try (PreparedStatement config = db.prepareStatement("DELETE FROM IDENTITY_PROVIDER_CONFIG WHERE IDENTITY_PROVIDER_ID IN"
-                    + " (SELECT INTERNAL_ID FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ? AND REALM_ID = ?)");
-                 PreparedStatement provider = db.prepareStatement("DELETE FROM IDENTITY_PROVIDER WHERE PROVIDER_ALIAS = ? AND REALM_ID = ?")) {
-                String realmId = env.admin().get("/realms/" + env.realm()).json().path("id").asText();
-                for (String alias : aliases) {
-                    for (PreparedStatement statement : List.of(config, provider)) {
-                        statement.setString(1, alias);
-                        statement.setString(2, realmId);
-                        statement.addBatch();
-                    }
-                }
-                config.executeBatch();
-                provider.executeBatch();
-            }
-            db.commit();
-        }
     }
 
     /** The median time of {@link #HITS} Launch URI hits from the demo's sandbox tenant. */

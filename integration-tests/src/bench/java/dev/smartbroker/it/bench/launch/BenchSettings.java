@@ -17,12 +17,11 @@ import java.util.Locale;
  * @param tenants          identity providers in the realm for the second phase; 3 (the two demo tenants and the stock
  *                         comparator) runs no second phase ({@code bench.tenants=3}, e.g. 1000)
  * @param maxLaunchesPerRound launches one round may start, all browsers together ({@code bench.maxLaunches=20000})
- * @param registerThreads  admin API threads that register and remove the extra tenants ({@code bench.registerThreads=4})
  * @param maxMinutes       wall-clock budget of one Gatling run, after which it is stopped and counted as failed
  *                         ({@code bench.maxMinutes=8})
  */
 record BenchSettings(List<Integer> concurrencies, int rounds, int seconds, int warmupSeconds, int tenants,
-                     int maxLaunchesPerRound, int registerThreads, int maxMinutes) {
+                     int maxLaunchesPerRound, int maxMinutes) {
 
     /** Identity providers of the realm during the first phase: cerner-sandbox, cerner-northwind, the stock comparator. */
     static final int BASE_TENANTS = 3;
@@ -37,7 +36,6 @@ record BenchSettings(List<Integer> concurrencies, int rounds, int seconds, int w
         check("bench.warmup", warmupSeconds, 0, 120);
         check("bench.tenants", tenants, BASE_TENANTS, MAX_TENANTS);
         check("bench.maxLaunches", maxLaunchesPerRound, 1, 1_000_000);
-        check("bench.registerThreads", registerThreads, 1, 16);
         check("bench.maxMinutes", maxMinutes, 1, 60);
     }
 
@@ -46,8 +44,7 @@ record BenchSettings(List<Integer> concurrencies, int rounds, int seconds, int w
                 .map(String::trim).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
         return new BenchSettings(concurrencies, Integer.getInteger("bench.rounds", 4), Integer.getInteger("bench.seconds", 5),
                 Integer.getInteger("bench.warmup", 5), Integer.getInteger("bench.tenants", BASE_TENANTS),
-                Integer.getInteger("bench.maxLaunches", 20_000), Integer.getInteger("bench.registerThreads", 4),
-                Integer.getInteger("bench.maxMinutes", 8));
+                Integer.getInteger("bench.maxLaunches", 20_000), Integer.getInteger("bench.maxMinutes", 8));
     }
 
     boolean manyTenants() {

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * logins through Keycloak's stock {@code oidc} identity provider ({@link StockComparator}), both against the same
  * simulated Cerner tenant, driven by Gatling virtual browsers ({@link LaunchSimulation}) in alternating rounds
  * ({@link Schedule}), at each concurrency of {@code bench.concurrency}. With {@code bench.tenants} above 3 it then
- * registers that many Cerner tenants in all ({@link ExtraTenants}) and runs the same rounds again, to compare a launch
+ * has that many Cerner tenants in all ({@link ExtraTenants}) and runs the same rounds again, to compare a launch
  * among many tenants with a launch among three.
  *
  * <p>It reports and never judges speed: it fails only when a launch failed (any error, warm-up included) or the set-up
@@ -95,9 +95,9 @@ class LaunchBenchmark {
 
             phases.add(phase("3 tenants", BenchSettings.BASE_TENANTS, null, cpu, tokens, brokerParty, stockParty));
             if (settings.manyTenants()) {
-                try (ExtraTenants extra = ExtraTenants.register(env, settings.extraTenants(), settings.registerThreads())) {
-                    String note = String.format(java.util.Locale.ROOT, "%d extra Cerner identity providers registered in %.1f s with %d threads",
-                            extra.size(), extra.registrationTime().toMillis() / 1000.0, settings.registerThreads());
+                try (ExtraTenants extra = ExtraTenants.register(env, settings.extraTenants())) {
+                    String note = String.format(java.util.Locale.ROOT, "%d extra Cerner identity providers written in %.1f s",
+                            extra.size(), extra.registrationTime().toMillis() / 1000.0);
                     System.out.println("[launch bench] " + note);
                     phases.add(phase(settings.tenants() + " tenants", settings.tenants(), note, cpu, tokens, brokerParty, stockParty));
                 }
