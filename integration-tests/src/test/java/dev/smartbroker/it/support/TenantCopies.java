@@ -18,7 +18,8 @@ import java.util.function.Function;
  * a partial import checks it against every tenant of the realm, so registering 1,000 that way costs about 1,000²/2
  * tenant reads (minutes here); what these tests are about is launches in a realm that has them. Each copy keeps the
  * original's config except its alias, display name, FHIR base and client id, so none of them can receive a launch
- * meant for the original. Callers clear the realm cache afterwards.
+ * meant for the original. Both writing and removing end by clearing the realm cache, so that Keycloak reads the
+ * database again.
  */
 public final class TenantCopies {
 
@@ -83,6 +84,8 @@ public final class TenantCopies {
                 insertConfig.executeBatch();
             }
             db.commit();
+        } finally {
+            clearRealmCache(env);
         }
     }
 
@@ -105,6 +108,15 @@ public final class TenantCopies {
                 provider.executeBatch();
             }
             db.commit();
+        } finally {
+            clearRealmCache(env);
+        }
+    }
+
+    private static void clearRealmCache(Environment env) {
+        int status = env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status();
+        if (status != 204) {
+            throw new IllegalStateException("clear-realm-cache answered HTTP " + status);
         }
     }
 

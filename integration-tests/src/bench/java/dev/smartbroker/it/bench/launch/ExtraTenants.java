@@ -14,8 +14,7 @@ import dev.smartbroker.it.support.TenantCopies;
  * identity providers beside the launched one. They are inert copies of the demo's sandbox tenant written into the
  * database ({@link TenantCopies}: registering 1,000 through the admin API takes minutes, since each save checks the
  * tenant against all others), each with a FHIR base of its own on the simulator, {@code {simulator}/r4/bench-tenant-NNN},
- * which the simulator does not serve and nothing ever calls. The realm cache is cleared after writing them and after
- * removing them again on close.
+ * which the simulator does not serve and nothing ever calls; they are removed again on close.
  */
 final class ExtraTenants implements AutoCloseable {
 
@@ -42,9 +41,7 @@ final class ExtraTenants implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("could not write " + count + " extra tenants", e);
         }
-        ExtraTenants tenants = new ExtraTenants(env, aliases, Duration.ofNanos(System.nanoTime() - start));
-        tenants.clearRealmCache();
-        return tenants;
+        return new ExtraTenants(env, aliases, Duration.ofNanos(System.nanoTime() - start));
     }
 
     Duration registrationTime() {
@@ -55,21 +52,12 @@ final class ExtraTenants implements AutoCloseable {
         return aliases.size();
     }
 
-    private void clearRealmCache() {
-        int status = env.admin().post("/realms/" + env.realm() + "/clear-realm-cache", "").status();
-        if (status != 204) {
-            throw new IllegalStateException("clear-realm-cache answered HTTP " + status);
-        }
-    }
-
     @Override
     public void close() {
         try {
             TenantCopies.remove(env, aliases);
         } catch (SQLException e) {
             throw new IllegalStateException("could not remove the extra tenants", e);
-        } finally {
-            clearRealmCache();
         }
     }
 }

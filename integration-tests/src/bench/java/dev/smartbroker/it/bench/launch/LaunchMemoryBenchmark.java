@@ -110,10 +110,7 @@ class LaunchMemoryBenchmark {
     }
 
     private static long median(long[] values) {
-        long[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        return Math.round(SlotResult.median(Arrays.stream(values).asDoubleStream().toArray()));
     }
 
     private static void batch(IntConsumer launch, int count) {
