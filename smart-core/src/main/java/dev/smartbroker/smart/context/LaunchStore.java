@@ -17,6 +17,8 @@ import org.keycloak.models.ClientModel;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.SingleUseObjectProvider;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.UserSessionModel;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
 import org.keycloak.sessions.AuthenticationSessionModel;
 import org.keycloak.util.JsonSerialization;
@@ -56,11 +58,18 @@ public final class LaunchStore {
 
     // ---------------------------------------------------------------- at the Cerner callback
 
-    /** Stages the launch on the authorization request that is being completed, and binds the request to it. */
-    public static void stage(KeycloakSession session, AuthenticationSessionModel authSession, LaunchContext context, UpstreamTokens tokens) {
+    /**
+     * Stages the launch on the authorization request that is being completed, and binds the request to it. When the
+     * clinician already has a session of this app in this browser, its oldest launches make room for this one here,
+     * in the write Keycloak makes anyway when it attaches the login to that client session; pruning at code exchange
+     * instead would add a session write (a database write with persistent sessions) to every exchange.
+     */
+    public static void stage(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician, LaunchContext context,
+                             UpstreamTokens tokens) {
         RealmModel realm = authSession.getRealm();
         ClientModel client = authSession.getClient();
         String launchId = context.launchId();
+        makeRoom(session, authSession, clinician);
         authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId,
                 SessionSealer.seal(session, realm, json(context), aad(realm, client, launchId, "context")));
         authSession.setClientNote(TOKENS_PREFIX + launchId,
@@ -160,12 +169,29 @@ public final class LaunchStore {
      * before launch ids carried their time count as the oldest).
      */
     public static void prune(AuthenticatedClientSessionModel clientSession) {
+        prune(clientSession, MAX_LAUNCHES_PER_CLIENT_SESSION);
+    }
+
+    /** The client session of this app in the clinician's own session that the login will be attached to, pruned. */
+    private static void makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician) {
+        UserSessionModel own = session.sessions().getUserSession(authSession.getRealm(), authSession.getParentSession().getId());
+        if (own == null || own.getUser() == null || !own.getUser().getId().equals(clinician.getId())) {
+            return;
+        }
+        AuthenticatedClientSessionModel clientSession = own.getAuthenticatedClientSessionByClient(authSession.getClient().getId());
+        if (clientSession != null) {
+            prune(clientSession, MAX_LAUNCHES_PER_CLIENT_SESSION - 1);
+        }
+    }
+
+    /** Keeps at most {@code keep} launches, dropping the oldest; writes nothing when there are no more than that. */
+    static void prune(AuthenticatedClientSessionModel clientSession, int keep) {
         List<String> ids = launchIds(clientSession);
-        if (ids.size() <= MAX_LAUNCHES_PER_CLIENT_SESSION) {
+        if (ids.size() <= keep) {
             return;
         }
         ids.sort(Comparator.comparing((String id) -> id.indexOf(ID_SEPARATOR) == ORDERED_PREFIX_LENGTH).thenComparing(id -> id));
-        for (String id : ids.subList(0, ids.size() - MAX_LAUNCHES_PER_CLIENT_SESSION)) {
+        for (String id : ids.subList(0, ids.size() - keep)) {
             clientSession.removeNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id);
             clientSession.removeNote(TOKENS_PREFIX + id);
         }

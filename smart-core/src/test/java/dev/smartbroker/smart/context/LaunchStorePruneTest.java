@@ -63,6 +63,19 @@ class LaunchStorePruneTest {
     }
 
     @Test
+    void making_room_for_a_new_launch_keeps_one_fewer_and_the_newest() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION; i++) {
+            ids.add(String.format("%011x", 0x1a000000000L + i) + "-" + "r".repeat(16));
+        }
+        ids.forEach(this::stage);
+
+        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION - 1);
+
+        assertThat(LaunchStore.launchIds(clientSession)).containsExactlyInAnyOrderElementsOf(ids.subList(1, ids.size()));
+    }
+
+    @Test
     void within_the_limit_nothing_is_dropped() {
         stage(LaunchStore.newLaunchId());
         stage(LaunchStore.newLaunchId());

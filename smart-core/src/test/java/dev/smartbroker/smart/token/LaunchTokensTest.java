@@ -49,8 +49,11 @@ import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.KeycloakTransaction;
 import org.keycloak.models.KeycloakTransactionManager;
 import org.keycloak.models.RealmModel;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.UserSessionProvider;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
 import org.keycloak.sessions.AuthenticationSessionModel;
+import org.keycloak.sessions.RootAuthenticationSessionModel;
 
 /**
  * The refresh rules of {@link LaunchTokens} (docs/ehr/cerner.md §2.8) against an EHR fake, with the clock in the test's
@@ -431,7 +434,10 @@ class LaunchTokensTest {
         doAnswer(i -> notes.put(i.getArgument(0), i.getArgument(1))).when(authSession).setClientNote(anyString(), anyString());
         LaunchContext context = new LaunchContext(launchId, ALIAS, "tenant-1", "https://fhir/r4/tenant-1", null, "12724066", null,
                 null, null, clock.get());
-        LaunchStore.stage(session(new ArrayList<>()), authSession, context, UpstreamTokens.from(first, clock.get()));
+        when(authSession.getParentSession()).thenReturn(mock(RootAuthenticationSessionModel.class));
+        KeycloakSession session = session(new ArrayList<>());
+        when(session.sessions()).thenReturn(mock(UserSessionProvider.class));
+        LaunchStore.stage(session, authSession, mock(UserModel.class), context, UpstreamTokens.from(first, clock.get()));
     }
 
     private UpstreamTokens stored(String launchId) {

@@ -18,8 +18,9 @@ import org.keycloak.representations.RefreshToken;
  * Binds the tokens of a launch to that launch: writes its id as the {@code smart_launch} claim into the access and
  * refresh tokens Keycloak is about to sign, at code exchange (from the code's PKCE challenge) and at every refresh
  * (from the refresh token being redeemed). Refreshed tokens therefore keep their own launch whatever other launches
- * happen in the browser (docs/launch-isolation.md, experiment 4). It also drops the code's binding record once used and
- * keeps the client session's launch list bounded.
+ * happen in the browser (docs/launch-isolation.md, experiment 4). It also drops the code's binding record once used; the
+ * client session's launch list is kept bounded where launches are added ({@link LaunchStore#stage}), so that an exchange
+ * writes nothing to the client session that Keycloak itself would not.
  */
 final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
 
@@ -45,7 +46,6 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
                     .flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
-            LaunchStore.prune(clientSession);
         } else if (context.requestRefreshToken() != null) {
             launch = launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);

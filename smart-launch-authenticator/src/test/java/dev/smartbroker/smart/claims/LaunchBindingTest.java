@@ -43,6 +43,8 @@ import org.keycloak.models.KeycloakContext;
 import org.keycloak.models.KeycloakSession;
 import org.keycloak.models.RealmModel;
 import org.keycloak.models.TokenManager;
+import org.keycloak.models.UserModel;
+import org.keycloak.models.UserSessionProvider;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
 import org.keycloak.protocol.oidc.token.TokenPostProcessorContext;
 import org.keycloak.protocol.oidc.utils.OAuth2Code;
@@ -51,6 +53,7 @@ import org.keycloak.representations.AccessToken;
 import org.keycloak.representations.JsonWebToken;
 import org.keycloak.representations.RefreshToken;
 import org.keycloak.sessions.AuthenticationSessionModel;
+import org.keycloak.sessions.RootAuthenticationSessionModel;
 
 /**
  * Which launch a token belongs to (docs/launch-isolation.md §5.2, §5.3): never "the latest launch of the session". Two
@@ -314,7 +317,10 @@ class LaunchBindingTest {
                 "https://fhir/r4/tenant-1/Practitioner/1", patient, null, null, null, 0);
         UpstreamTokens upstream = UpstreamTokens.from(new TokenResponse("at", "Bearer", 570, "launch", "rt", null, patient, null,
                 "tenant-1", null, null, null, null), 0);
-        LaunchStore.stage(session, authSession, context, upstream);
+        // No session of this clinician in the browser yet: nothing to make room in.
+        when(authSession.getParentSession()).thenReturn(mock(RootAuthenticationSessionModel.class));
+        when(session.sessions()).thenReturn(mock(UserSessionProvider.class));
+        LaunchStore.stage(session, authSession, mock(UserModel.class), context, upstream);
     }
 
     private void signed(String encoded, String launchId) {
