@@ -4,7 +4,6 @@ import java.util.stream.Stream;
 
 import dev.smartbroker.smart.claims.SmartLaunchContextMapper;
 import org.keycloak.models.ClientModel;
-import org.keycloak.models.ClientScopeModel;
 import org.keycloak.models.ProtocolMapperModel;
 
 /**
@@ -18,11 +17,13 @@ final class LaunchableClients {
     }
 
     static boolean isLaunchable(ClientModel client) {
-        Stream<ProtocolMapperModel> own = client.getProtocolMappersStream();
-        Stream<ProtocolMapperModel> fromScopes = Stream.concat(
-                        client.getClientScopes(true).values().stream(), client.getClientScopes(false).values().stream())
-                .flatMap(ClientScopeModel::getProtocolMappersStream);
-        return Stream.concat(own, fromScopes)
-                .anyMatch(m -> SmartLaunchContextMapper.PROVIDER_ID.equals(m.getProtocolMapper()));
+        // Cheapest first, each looked at only when the one before has no such mapper.
+        return hasContextMapper(client.getProtocolMappersStream())
+                || client.getClientScopes(true).values().stream().anyMatch(scope -> hasContextMapper(scope.getProtocolMappersStream()))
+                || client.getClientScopes(false).values().stream().anyMatch(scope -> hasContextMapper(scope.getProtocolMappersStream()));
+    }
+
+    private static boolean hasContextMapper(Stream<ProtocolMapperModel> mappers) {
+        return mappers.anyMatch(m -> SmartLaunchContextMapper.PROVIDER_ID.equals(m.getProtocolMapper()));
     }
 }

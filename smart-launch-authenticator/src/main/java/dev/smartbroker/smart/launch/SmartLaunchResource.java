@@ -60,51 +60,46 @@ public final class SmartLaunchResource {
     public Response launch(@PathParam("clientId") String clientId, @QueryParam(Smart.ISS) String iss,
                            @QueryParam(Smart.LAUNCH) String launch) {
         RealmModel realm = session.getContext().getRealm();
-        EventBuilder event = event(realm).client(SafeText.bounded(clientId));
-        if (iss != null) {
-            event.detail("smart_iss", SafeText.bounded(iss, MAX_LOGGED_ISS));
-        }
-
+        // Events are recorded for refusals only; a launch that is parked builds none (it is the hot path).
         ClientModel client = realm.getClientByClientId(clientId);
         if (client == null || !client.isEnabled()) {
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_APP,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.UNKNOWN_APP,
                     "no enabled client " + SafeText.bounded(clientId), null, null, clientId));
         }
         if (iss == null || iss.isBlank() || launch == null || launch.isBlank()) {
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.MISSING_PARAMETERS,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.MISSING_PARAMETERS,
                     iss == null || iss.isBlank() ? "iss missing" : "launch missing", null, null));
         }
         if (launch.length() > MAX_LAUNCH_LENGTH) {
             // EHR launch values are short opaque ids (Cerner's are UUIDs); Keycloak would drop a longer one on the way.
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.MISSING_PARAMETERS,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.MISSING_PARAMETERS,
                     "launch longer than " + MAX_LAUNCH_LENGTH + " characters", null, null));
         }
         // Before anything else talks to the network: the iss must be a configured tenant.
         Tenants.Resolution resolution = Tenants.resolve(session, iss, clientId);
         if (resolution.ambiguous()) {
-            event.detail("smart_tenants", String.join(",", resolution.conflicting()));
+            EventBuilder event = refusal(realm, clientId, iss, null).detail("smart_tenants", String.join(",", resolution.conflicting()));
             return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.TENANT_AMBIGUOUS,
                     "several tenants claim this iss for this app", null, null));
         }
         Optional<Tenants.Tenant> tenant = resolution.tenant();
         if (tenant.isEmpty()) {
             LOG.warnf("Refused a launch of client %s from an iss that matches no SMART tenant of realm %s", clientId, realm.getName());
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.UNKNOWN_TENANT,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.UNKNOWN_TENANT,
                     "iss matches no configured tenant", null, null));
         }
-        event.detail(Details.IDENTITY_PROVIDER, tenant.get().alias()).detail(Smart.DETAIL_TENANT, tenant.get().tenantId());
         if (!tenant.get().enabled()) {
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.TENANT_DISABLED,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.TENANT_DISABLED,
                     "tenant's identity provider is disabled", null, Tenants.profile(session, tenant.get().providerId())));
         }
         if (!LaunchableClients.isLaunchable(client)) {
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
                     "client has no SMART launch context scope", null, null, clientId));
         }
         String landing = client.getBaseUrl() == null ? null
                 : ResolveRelative.resolveRelativeUri(session, client.getRootUrl(), client.getBaseUrl());
         if (landing == null || landing.isBlank() || !isWebUrl(landing)) {
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
+            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
                     "client has no Home URL to land on", null, null, clientId));
         }
 
@@ -123,6 +118,18 @@ public final class SmartLaunchResource {
                 .cookie(PendingLaunches.cookie(session, realm, client, handle, maxAge))
                 .cacheControl(noStoreControl())
                 .build();
+    }
+
+    /** The event of a refused launch, with what was known about it when it was refused. */
+    private EventBuilder refusal(RealmModel realm, String clientId, String iss, Tenants.Tenant tenant) {
+        EventBuilder event = event(realm).client(SafeText.bounded(clientId));
+        if (iss != null) {
+            event.detail("smart_iss", SafeText.bounded(iss, MAX_LOGGED_ISS));
+        }
+        if (tenant != null) {
+            event.detail(Details.IDENTITY_PROVIDER, tenant.alias()).detail(Smart.DETAIL_TENANT, tenant.tenantId());
+        }
+        return event;
     }
 
     private EventBuilder event(RealmModel realm) {

@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param rounds           measured rounds per comparator and concurrency ({@code bench.rounds=4})
  * @param seconds          length of one round ({@code bench.seconds=5})
  * @param warmupSeconds    length of the discarded warm-up round per comparator and concurrency, 0 for none
- *                         ({@code bench.warmup=5})
+ *                         ({@code bench.warmup=20}: Keycloak's JIT is still warming up after 5 s)
  * @param tenants          identity providers in the realm for the second phase; 3 (the two demo tenants and the stock
  *                         comparator) runs no second phase ({@code bench.tenants=3}, e.g. 1000)
  * @param maxLaunchesPerRound launches one round may start, all browsers together ({@code bench.maxLaunches=20000})
@@ -43,7 +43,7 @@ record BenchSettings(List<Integer> concurrencies, int rounds, int seconds, int w
         List<Integer> concurrencies = Arrays.stream(System.getProperty("bench.concurrency", "1,8").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
         return new BenchSettings(concurrencies, Integer.getInteger("bench.rounds", 4), Integer.getInteger("bench.seconds", 5),
-                Integer.getInteger("bench.warmup", 5), Integer.getInteger("bench.tenants", BASE_TENANTS),
+                Integer.getInteger("bench.warmup", 20), Integer.getInteger("bench.tenants", BASE_TENANTS),
                 Integer.getInteger("bench.maxLaunches", 20_000), Integer.getInteger("bench.maxMinutes", 8));
     }
 
