@@ -74,12 +74,22 @@ final class ClinicianAccounts {
                 // Another request created this user (or its link) first; its commit wins, ours rolled back.
                 LOG.debugf("Creating the user of a clinician of IdP %s lost a race (%s); looking it up", alias, e.getClass().getSimpleName());
             }
-            String userId = created.orElseGet(() -> KeycloakModelUtils.runJobInTransactionWithResult(factory, tx -> {
-                RealmModel txRealm = tx.realms().getRealm(realmId);
-                tx.getContext().setRealm(txRealm);
-                UserModel linked = linkedUser(tx, txRealm, link);
-                return linked != null ? linked.getId() : relink(tx, txRealm, link, identity);
-            }));
+            String userId = created.orElse(null);
+            if (userId == null) {
+                try {
+                    userId = KeycloakModelUtils.runJobInTransactionWithResult(factory, tx -> {
+                        RealmModel txRealm = tx.realms().getRealm(realmId);
+                        tx.getContext().setRealm(txRealm);
+                        UserModel linked = linkedUser(tx, txRealm, link);
+                        return linked != null ? linked.getId() : relink(tx, txRealm, link, identity);
+                    });
+                } catch (RuntimeException e) {
+                    // The winner's user was visible but its link not yet, so relinking collided with the link as the
+                    // winner committed it: the next look finds it.
+                    LOG.debugf("Looking up the user of a clinician of IdP %s met a commit in progress (%s); looking again", alias,
+                            e.getClass().getSimpleName());
+                }
+            }
             if (userId != null) {
                 UserModel user = session.users().getUserById(realm, userId);
                 if (user != null) {
