@@ -164,14 +164,6 @@ public final class LaunchStore {
         return String.format("%011x", Time.currentTimeMillis()) + ID_SEPARATOR + SecretGenerator.getInstance().randomString(16);
     }
 
-    /**
-     * Keeps at most {@value #MAX_LAUNCHES_PER_CLIENT_SESSION} launches per client session, dropping the oldest (ids made
-     * before launch ids carried their time count as the oldest).
-     */
-    public static void prune(AuthenticatedClientSessionModel clientSession) {
-        prune(clientSession, MAX_LAUNCHES_PER_CLIENT_SESSION);
-    }
-
     /** The client session of this app in the clinician's own session that the login will be attached to, pruned. */
     private static void makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician) {
         UserSessionModel own = session.sessions().getUserSession(authSession.getRealm(), authSession.getParentSession().getId());
@@ -184,7 +176,10 @@ public final class LaunchStore {
         }
     }
 
-    /** Keeps at most {@code keep} launches, dropping the oldest; writes nothing when there are no more than that. */
+    /**
+     * Keeps at most {@code keep} launches of a client session, dropping the oldest (ids made before launch ids carried
+     * their time count as the oldest); writes nothing when there are no more than that.
+     */
     static void prune(AuthenticatedClientSessionModel clientSession, int keep) {
         List<String> ids = launchIds(clientSession);
         if (ids.size() <= keep) {

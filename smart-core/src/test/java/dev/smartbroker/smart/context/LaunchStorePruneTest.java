@@ -54,7 +54,7 @@ class LaunchStorePruneTest {
         Collections.shuffle(shuffled, new Random(42));
         shuffled.forEach(this::stage);
 
-        LaunchStore.prune(clientSession);
+        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION);
 
         List<String> kept = LaunchStore.launchIds(clientSession);
         assertThat(kept).containsExactlyInAnyOrderElementsOf(ids.subList(ids.size() - LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION, ids.size()));
@@ -79,7 +79,7 @@ class LaunchStorePruneTest {
     void within_the_limit_nothing_is_dropped() {
         stage(LaunchStore.newLaunchId());
         stage(LaunchStore.newLaunchId());
-        LaunchStore.prune(clientSession);
+        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION);
         assertThat(notes).hasSize(4);
     }
 }
