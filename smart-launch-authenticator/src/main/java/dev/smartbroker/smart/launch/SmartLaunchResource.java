@@ -12,6 +12,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriBuilder;
 
 import dev.smartbroker.smart.Smart;
+import dev.smartbroker.smart.SmartProfile;
 import dev.smartbroker.smart.page.LaunchErrors;
 import dev.smartbroker.smart.support.SafeText;
 import dev.smartbroker.smart.tenant.Tenants;
@@ -61,46 +62,42 @@ public final class SmartLaunchResource {
                            @QueryParam(Smart.LAUNCH) String launch) {
         RealmModel realm = session.getContext().getRealm();
         // Events are recorded for refusals only; a launch that is parked builds none (it is the hot path).
+        Refusal refuse = new Refusal(realm, clientId, iss, null);
         ClientModel client = realm.getClientByClientId(clientId);
         if (client == null || !client.isEnabled()) {
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.UNKNOWN_APP,
-                    "no enabled client " + SafeText.bounded(clientId), null, null, clientId));
+            return refuse.page(LaunchErrors.Problem.UNKNOWN_APP, "no enabled client " + SafeText.bounded(clientId), null, clientId);
         }
         if (iss == null || iss.isBlank() || launch == null || launch.isBlank()) {
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.MISSING_PARAMETERS,
-                    iss == null || iss.isBlank() ? "iss missing" : "launch missing", null, null));
+            return refuse.page(LaunchErrors.Problem.MISSING_PARAMETERS,
+                    iss == null || iss.isBlank() ? "iss missing" : "launch missing", null);
         }
         if (launch.length() > MAX_LAUNCH_LENGTH) {
             // EHR launch values are short opaque ids (Cerner's are UUIDs); Keycloak would drop a longer one on the way.
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.MISSING_PARAMETERS,
-                    "launch longer than " + MAX_LAUNCH_LENGTH + " characters", null, null));
+            return refuse.page(LaunchErrors.Problem.MISSING_PARAMETERS, "launch longer than " + MAX_LAUNCH_LENGTH + " characters", null);
         }
         // Before anything else talks to the network: the iss must be a configured tenant.
         Tenants.Resolution resolution = Tenants.resolve(session, iss, clientId);
         if (resolution.ambiguous()) {
-            EventBuilder event = refusal(realm, clientId, iss, null).detail("smart_tenants", String.join(",", resolution.conflicting()));
-            return noStore(LaunchErrors.page(session, null, event, LaunchErrors.Problem.TENANT_AMBIGUOUS,
-                    "several tenants claim this iss for this app", null, null));
+            EventBuilder event = refuse.event().detail("smart_tenants", String.join(",", resolution.conflicting()));
+            return refuse.page(event, LaunchErrors.Problem.TENANT_AMBIGUOUS, "several tenants claim this iss for this app", null, null);
         }
         Optional<Tenants.Tenant> tenant = resolution.tenant();
         if (tenant.isEmpty()) {
             LOG.warnf("Refused a launch of client %s from an iss that matches no SMART tenant of realm %s", clientId, realm.getName());
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, null), LaunchErrors.Problem.UNKNOWN_TENANT,
-                    "iss matches no configured tenant", null, null));
+            return refuse.page(LaunchErrors.Problem.UNKNOWN_TENANT, "iss matches no configured tenant", null);
         }
+        Refusal refuseAtTenant = refuse.at(tenant.get());
         if (!tenant.get().enabled()) {
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.TENANT_DISABLED,
-                    "tenant's identity provider is disabled", null, Tenants.profile(session, tenant.get().providerId())));
+            return refuseAtTenant.page(LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is disabled",
+                    Tenants.profile(session, tenant.get().providerId()));
         }
         if (!LaunchableClients.isLaunchable(client)) {
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
-                    "client has no SMART launch context scope", null, null, clientId));
+            return refuseAtTenant.page(LaunchErrors.Problem.APP_NOT_LAUNCHABLE, "client has no SMART launch context scope", null, clientId);
         }
         String landing = client.getBaseUrl() == null ? null
                 : ResolveRelative.resolveRelativeUri(session, client.getRootUrl(), client.getBaseUrl());
         if (landing == null || landing.isBlank() || !isWebUrl(landing)) {
-            return noStore(LaunchErrors.page(session, null, refusal(realm, clientId, iss, tenant.get()), LaunchErrors.Problem.APP_NOT_LAUNCHABLE,
-                    "client has no Home URL to land on", null, null, clientId));
+            return refuseAtTenant.page(LaunchErrors.Problem.APP_NOT_LAUNCHABLE, "client has no Home URL to land on", null, clientId);
         }
 
         int maxAge = (int) pendingLaunchSeconds;
@@ -120,16 +117,47 @@ public final class SmartLaunchResource {
                 .build();
     }
 
-    /** The event of a refused launch, with what was known about it when it was refused. */
-    private EventBuilder refusal(RealmModel realm, String clientId, String iss, Tenants.Tenant tenant) {
-        EventBuilder event = event(realm).client(SafeText.bounded(clientId));
-        if (iss != null) {
-            event.detail("smart_iss", SafeText.bounded(iss, MAX_LOGGED_ISS));
+    /** A refused launch: an event with what was known about the launch when it was refused, and a page never cached. */
+    private final class Refusal {
+
+        private final RealmModel realm;
+        private final String clientId;
+        private final String iss;
+        private final Tenants.Tenant tenant;
+
+        Refusal(RealmModel realm, String clientId, String iss, Tenants.Tenant tenant) {
+            this.realm = realm;
+            this.clientId = clientId;
+            this.iss = iss;
+            this.tenant = tenant;
         }
-        if (tenant != null) {
-            event.detail(Details.IDENTITY_PROVIDER, tenant.alias()).detail(Smart.DETAIL_TENANT, tenant.tenantId());
+
+        Refusal at(Tenants.Tenant matched) {
+            return new Refusal(realm, clientId, iss, matched);
         }
-        return event;
+
+        EventBuilder event() {
+            EventBuilder event = SmartLaunchResource.this.event(realm).client(SafeText.bounded(clientId));
+            if (iss != null) {
+                event.detail("smart_iss", SafeText.bounded(iss, MAX_LOGGED_ISS));
+            }
+            if (tenant != null) {
+                event.detail(Details.IDENTITY_PROVIDER, tenant.alias()).detail(Smart.DETAIL_TENANT, tenant.tenantId());
+            }
+            return event;
+        }
+
+        Response page(LaunchErrors.Problem problem, String reason, SmartProfile profile) {
+            return page(event(), problem, reason, profile, null);
+        }
+
+        Response page(LaunchErrors.Problem problem, String reason, SmartProfile profile, String detail) {
+            return page(event(), problem, reason, profile, detail);
+        }
+
+        Response page(EventBuilder event, LaunchErrors.Problem problem, String reason, SmartProfile profile, String detail) {
+            return noStore(LaunchErrors.page(session, null, event, problem, reason, null, profile, detail));
+        }
     }
 
     private EventBuilder event(RealmModel realm) {
