@@ -281,7 +281,7 @@ class LaunchTokenIT {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
         List<KeycloakDatabase.Hit> sealed = List.of();
         while (Instant.now().isBefore(deadline)) {
-            sealed = db.find(List.of("smart.tokens."));
+            sealed = db.find(List.of("smart.launch.")).stream().filter(hit -> hit.table().contains("CLIENT_SESSION")).toList();
             if (!sealed.isEmpty()) {
                 break;
             }

@@ -49,10 +49,12 @@ class ServerSettingsIT {
             new Setting("identity-provider", "cerner", "jwks-cache-seconds", "2345"),
             new Setting("identity-provider", "cerner", "trusted-authorization-hosts", "authorization.example.org"),
             new Setting("identity-provider", "cerner", "assertion-lifetime-seconds", "90"),
+            new Setting("identity-provider", "cerner", "launches-kept", "7"),
             new Setting("realm-restapi-extension", "cerner", "jwks-max-age-seconds", "77"),
             new Setting("identity-provider", "smart", "discovery-cache-seconds", "1111"),
             new Setting("identity-provider", "smart", "jwks-cache-seconds", "2222"),
             new Setting("identity-provider", "smart", "assertion-lifetime-seconds", "60"),
+            new Setting("identity-provider", "smart", "launches-kept", "5"),
             new Setting("realm-restapi-extension", "smart", "jwks-max-age-seconds", "66"),
             new Setting("realm-restapi-extension", "smart-launch", "pending-launch-seconds", "123"));
 

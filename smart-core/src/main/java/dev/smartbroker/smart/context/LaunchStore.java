@@ -26,11 +26,15 @@ import org.keycloak.util.JsonSerialization;
 /**
  * Where each launch's data lives, and how an authorization request is bound to its launch.
  *
- * <p>Per launch, two sealed notes in the app's client session: {@code smart.launch.<id>} (context) and
- * {@code smart.tokens.<id>} (Cerner's tokens). Keyed by launch id, so two launches of one app in one
- * browser never overwrite each other (plain session notes do: see docs/architecture.md, step 6). They are written
- * as auth-session client notes at the Cerner callback; Keycloak copies those into the client session when it
- * issues the code (TokenManager.attachAuthenticationSession).
+ * <p>Per launch, one sealed note in the app's client session, {@code smart.launch.<id>}: the launch's context and the
+ * EHR's tokens ({@link StoredLaunch}). Keyed by launch id, so two launches of one app in one browser never overwrite
+ * each other (plain session notes do: see docs/architecture.md, step 6). It is written as an auth-session client note
+ * at the EHR callback; Keycloak copies it into the client session when it issues the code
+ * (TokenManager.attachAuthenticationSession). One value rather than two, because Keycloak rewrites every kept launch on
+ * each write of the session: one key, one IV and tag, and one compression of both parts.
+ *
+ * <p>Launches stored before that have two notes: the context under the same key (sealed as kind {@code context}) and
+ * the tokens under {@code smart.tokens.<id>}. They still open; the first change of their tokens rewrites them as one.
  *
  * <p>Which launch a token belongs to is decided once, at code exchange, by a single-use record keyed by the
  * app's PKCE challenge for this very authorization request, and then carried in the tokens' {@code smart_launch}
@@ -40,9 +44,15 @@ public final class LaunchStore {
 
     private static final Logger LOG = Logger.getLogger(LaunchStore.class);
 
+    /** Where launches stored before the single record kept their tokens. */
     static final String TOKENS_PREFIX = "smart.tokens.";
-    /** Older launches of the same app in one session are dropped beyond this many. */
-    static final int MAX_LAUNCHES_PER_CLIENT_SESSION = 20;
+    private static final String KIND_RECORD = "launch";
+    private static final String KIND_LEGACY_CONTEXT = "context";
+    private static final String KIND_LEGACY_TOKENS = "tokens";
+    /** Launches of one app one session keeps unless configured otherwise; older ones are dropped beyond it. */
+    public static final int DEFAULT_LAUNCHES_KEPT = 20;
+    /** Every kept launch is rewritten on each write of its session; past this, a setting is surely a typo. */
+    public static final int MAX_LAUNCHES_KEPT = 100;
     /** The binding must outlive the remaining login steps and the code lifetime. */
     static final long BINDING_LIFESPAN_SECONDS = 600;
     private static final String BINDING_LAUNCH = "launch";
@@ -63,17 +73,16 @@ public final class LaunchStore {
      * clinician already has a session of this app in this browser, its oldest launches make room for this one here,
      * in the write Keycloak makes anyway when it attaches the login to that client session; pruning at code exchange
      * instead would add a session write (a database write with persistent sessions) to every exchange.
+     *
+     * @param kept how many launches of this app the session keeps, this one included (at least 1)
      */
     public static void stage(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician, LaunchContext context,
-                             UpstreamTokens tokens) {
+                             UpstreamTokens tokens, int kept) {
         RealmModel realm = authSession.getRealm();
         ClientModel client = authSession.getClient();
         String launchId = context.launchId();
-        makeRoom(session, authSession, clinician);
-        authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId,
-                SessionSealer.seal(session, realm, json(context), aad(realm, client, launchId, "context")));
-        authSession.setClientNote(TOKENS_PREFIX + launchId,
-                SessionSealer.seal(session, realm, json(tokens), aad(realm, client, launchId, "tokens")));
+        makeRoom(session, authSession, clinician, Math.max(1, kept));
+        authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, seal(session, realm, client, new StoredLaunch(context, tokens)));
         String challenge = authSession.getClientNote(OIDCLoginProtocol.CODE_CHALLENGE_PARAM);
         if (challenge == null || challenge.isBlank()) {
             // The launch authenticator refuses launches without PKCE; this is defence in depth.
@@ -116,33 +125,77 @@ public final class LaunchStore {
         }
     }
 
-    /** The context of a launch of this client session, if the launch is still known. */
-    public static Optional<LaunchContext> context(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
+    /** A launch of this client session, if it is still known: its context, and the EHR's tokens if they still hold. */
+    public static Optional<StoredLaunch> launch(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
         if (clientSession == null || launchId == null) {
             return Optional.empty();
         }
         RealmModel realm = clientSession.getRealm();
-        return SessionSealer.open(session, realm, clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId),
-                        aad(realm, clientSession.getClient(), launchId, "context"))
-                .flatMap(json -> read(json, LaunchContext.class))
-                .filter(c -> launchId.equals(c.launchId()));
+        ClientModel client = clientSession.getClient();
+        String sealed = clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
+        if (sealed == null) {
+            return Optional.empty();
+        }
+        Optional<StoredLaunch> stored = SessionSealer.open(session, realm, sealed, aad(realm, client, launchId, KIND_RECORD))
+                .flatMap(json -> read(json, StoredLaunch.class));
+        if (stored.isEmpty()) {
+            stored = legacy(session, clientSession, launchId, sealed);
+        }
+        return stored.filter(l -> l.context() != null && launchId.equals(l.context().launchId()));
     }
 
+    /** The context of a launch of this client session, if the launch is still known. */
+    public static Optional<LaunchContext> context(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
+        return launch(session, clientSession, launchId).map(StoredLaunch::context);
+    }
+
+    /** The EHR's tokens of a launch of this client session, if the launch is known and its EHR authorization holds. */
     public static Optional<UpstreamTokens> tokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
-        RealmModel realm = clientSession.getRealm();
-        return SessionSealer.open(session, realm, clientSession.getNote(TOKENS_PREFIX + launchId),
-                        aad(realm, clientSession.getClient(), launchId, "tokens"))
-                .flatMap(json -> read(json, UpstreamTokens.class));
+        return launch(session, clientSession, launchId).map(StoredLaunch::tokens);
     }
 
+    /** Replaces a launch's EHR tokens (after a refresh); nothing when the launch was dropped meanwhile. */
     public static void storeTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId, UpstreamTokens tokens) {
-        RealmModel realm = clientSession.getRealm();
-        clientSession.setNote(TOKENS_PREFIX + launchId,
-                SessionSealer.seal(session, realm, json(tokens), aad(realm, clientSession.getClient(), launchId, "tokens")));
+        rewrite(session, clientSession, launchId, tokens);
     }
 
-    public static void forgetTokens(AuthenticatedClientSessionModel clientSession, String launchId) {
-        clientSession.removeNote(TOKENS_PREFIX + launchId);
+    /** Forgets a launch's EHR tokens (their authorization ended); the launch and its context stay known. */
+    public static void forgetTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
+        rewrite(session, clientSession, launchId, null);
+    }
+
+    private static void rewrite(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId, UpstreamTokens tokens) {
+        Optional<StoredLaunch> current = launch(session, clientSession, launchId);
+        if (current.isEmpty()) {
+            LOG.debugf("Launch %s is no longer kept in its client session; its EHR tokens are not stored", launchId);
+            return;
+        }
+        clientSession.setNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId,
+                seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(current.get().context(), tokens)));
+        if (clientSession.getNote(TOKENS_PREFIX + launchId) != null) {
+            clientSession.removeNote(TOKENS_PREFIX + launchId);
+        }
+    }
+
+    /** A launch stored as two notes, before the single record: the context here, the tokens under their own key. */
+    private static Optional<StoredLaunch> legacy(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId,
+                                                 String sealedContext) {
+        RealmModel realm = clientSession.getRealm();
+        ClientModel client = clientSession.getClient();
+        Optional<LaunchContext> context = SessionSealer.open(session, realm, sealedContext, aad(realm, client, launchId, KIND_LEGACY_CONTEXT))
+                .flatMap(json -> read(json, LaunchContext.class));
+        if (context.isEmpty()) {
+            return Optional.empty();
+        }
+        UpstreamTokens tokens = SessionSealer.open(session, realm, clientSession.getNote(TOKENS_PREFIX + launchId),
+                        aad(realm, client, launchId, KIND_LEGACY_TOKENS))
+                .flatMap(json -> read(json, UpstreamTokens.class))
+                .orElse(null);
+        return Optional.of(new StoredLaunch(context.get(), tokens));
+    }
+
+    private static String seal(KeycloakSession session, RealmModel realm, ClientModel client, StoredLaunch launch) {
+        return SessionSealer.seal(session, realm, json(launch), aad(realm, client, launch.context().launchId(), KIND_RECORD));
     }
 
     /** Launch ids staged in this client session. */
@@ -165,14 +218,14 @@ public final class LaunchStore {
     }
 
     /** The client session of this app in the clinician's own session that the login will be attached to, pruned. */
-    private static void makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician) {
+    private static void makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician, int kept) {
         UserSessionModel own = session.sessions().getUserSession(authSession.getRealm(), authSession.getParentSession().getId());
         if (own == null || own.getUser() == null || !own.getUser().getId().equals(clinician.getId())) {
             return;
         }
         AuthenticatedClientSessionModel clientSession = own.getAuthenticatedClientSessionByClient(authSession.getClient().getId());
         if (clientSession != null) {
-            prune(clientSession, MAX_LAUNCHES_PER_CLIENT_SESSION - 1);
+            prune(clientSession, kept - 1);
         }
     }
 

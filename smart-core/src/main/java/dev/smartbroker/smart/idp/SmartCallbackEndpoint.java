@@ -122,7 +122,8 @@ public final class SmartCallbackEndpoint {
             UserModel clinician = ClinicianAccounts.ensure(session, realm, alias, identity, event);
             ClinicianOrganizations.join(session, realm, provider.getConfig(), clinician);
             authSession = BrowserSessions.handOver(session, authSession, clinician, event);
-            LaunchStore.stage(session, authSession, clinician, context, UpstreamTokens.from(tokenResponse, Time.currentTimeSeconds()));
+            LaunchStore.stage(session, authSession, clinician, context, UpstreamTokens.from(tokenResponse, Time.currentTimeSeconds()),
+                    provider.services().settings().launchesKept());
             forgetLaunchParameters(authSession);
             forgetTokens(identity);
             LOG.debugf("Launch %s completed for client %s (IdP %s)", context.launchId(), authSession.getClient().getClientId(), alias);

@@ -6,6 +6,7 @@ import java.util.function.LongSupplier;
 
 import dev.smartbroker.smart.context.LaunchContext;
 import dev.smartbroker.smart.context.LaunchStore;
+import dev.smartbroker.smart.context.StoredLaunch;
 import dev.smartbroker.smart.discovery.SmartConfiguration;
 import dev.smartbroker.smart.http.UpstreamException;
 import dev.smartbroker.smart.http.UpstreamHttp;
@@ -103,9 +104,10 @@ public final class LaunchTokens {
 
     /** The launch's EHR token, refreshed upstream when due. */
     public Result launchToken(AuthenticatedClientSessionModel clientSession, String launchId) throws UpstreamException, RefusedException {
-        LaunchContext context = LaunchStore.context(session, clientSession, launchId)
+        StoredLaunch stored = LaunchStore.launch(session, clientSession, launchId)
                 .orElseThrow(() -> new RefusedException(Refusal.LAUNCH_NOT_FOUND, "launch not found in this session", 0));
-        UpstreamTokens tokens = LaunchStore.tokens(session, clientSession, launchId)
+        LaunchContext context = stored.context();
+        UpstreamTokens tokens = Optional.ofNullable(stored.tokens())
                 .orElseThrow(() -> new RefusedException(Refusal.RELAUNCH_REQUIRED, "the launch's EHR authorization has ended", 0));
         long now = clock.getAsLong();
         if (!tokens.isDue(now)) {
@@ -188,7 +190,7 @@ public final class LaunchTokens {
             response = upstream.refresh(provider, current.refreshToken());
         } catch (UpstreamException e) {
             if (e.kind() == UpstreamException.Kind.INVALID_GRANT) {
-                LaunchStore.forgetTokens(clientSession, launchId);
+                LaunchStore.forgetTokens(session, clientSession, launchId);
             }
             throw e;
         }
@@ -206,14 +208,17 @@ public final class LaunchTokens {
     public void revokeAll(UserSessionModel userSession, SmartIdentityProvider provider) {
         for (AuthenticatedClientSessionModel clientSession : userSession.getAuthenticatedClientSessions().values()) {
             for (String launchId : LaunchStore.launchIds(clientSession)) {
-                Optional<LaunchContext> context = LaunchStore.context(session, clientSession, launchId);
-                if (context.isEmpty() || !provider.getConfig().getAlias().equals(context.get().idpAlias())) {
+                Optional<StoredLaunch> stored = LaunchStore.launch(session, clientSession, launchId);
+                if (stored.isEmpty() || !provider.getConfig().getAlias().equals(stored.get().context().idpAlias())) {
                     continue;
                 }
-                Optional<UpstreamTokens> tokens = LaunchStore.tokens(session, clientSession, launchId);
-                LaunchStore.forgetTokens(clientSession, launchId);
-                if (tokens.isPresent() && tokens.get().refreshToken() != null) {
-                    revoke(provider, tokens.get().refreshToken(), launchId);
+                UpstreamTokens tokens = stored.get().tokens();
+                if (tokens == null) {
+                    continue;
+                }
+                LaunchStore.forgetTokens(session, clientSession, launchId);
+                if (tokens.refreshToken() != null) {
+                    revoke(provider, tokens.refreshToken(), launchId);
                 }
             }
         }

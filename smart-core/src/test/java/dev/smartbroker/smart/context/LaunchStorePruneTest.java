@@ -44,7 +44,7 @@ class LaunchStorePruneTest {
     void beyond_the_limit_the_oldest_launches_go_first_whatever_order_the_notes_come_in() {
         long start = 0x1a000000000L;
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION + 3; i++) {
+        for (int i = 0; i < LaunchStore.DEFAULT_LAUNCHES_KEPT + 3; i++) {
             // Several launches within one second: a one-second clock could not order them.
             ids.add(String.format("%011x", start + i * 7) + "-" + "r".repeat(15) + (char) ('A' + (i % 26)));
         }
@@ -54,23 +54,23 @@ class LaunchStorePruneTest {
         Collections.shuffle(shuffled, new Random(42));
         shuffled.forEach(this::stage);
 
-        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
 
         List<String> kept = LaunchStore.launchIds(clientSession);
-        assertThat(kept).containsExactlyInAnyOrderElementsOf(ids.subList(ids.size() - LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION, ids.size()));
+        assertThat(kept).containsExactlyInAnyOrderElementsOf(ids.subList(ids.size() - LaunchStore.DEFAULT_LAUNCHES_KEPT, ids.size()));
         assertThat(notes).doesNotContainKey(LaunchStore.TOKENS_PREFIX + legacy).doesNotContainKey(LaunchStore.TOKENS_PREFIX + ids.get(0));
-        assertThat(notes).hasSize(2 * LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION);
+        assertThat(notes).hasSize(2 * LaunchStore.DEFAULT_LAUNCHES_KEPT);
     }
 
     @Test
     void making_room_for_a_new_launch_keeps_one_fewer_and_the_newest() {
         List<String> ids = new ArrayList<>();
-        for (int i = 0; i < LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION; i++) {
+        for (int i = 0; i < LaunchStore.DEFAULT_LAUNCHES_KEPT; i++) {
             ids.add(String.format("%011x", 0x1a000000000L + i) + "-" + "r".repeat(16));
         }
         ids.forEach(this::stage);
 
-        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION - 1);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT - 1);
 
         assertThat(LaunchStore.launchIds(clientSession)).containsExactlyInAnyOrderElementsOf(ids.subList(1, ids.size()));
     }
@@ -79,7 +79,7 @@ class LaunchStorePruneTest {
     void within_the_limit_nothing_is_dropped() {
         stage(LaunchStore.newLaunchId());
         stage(LaunchStore.newLaunchId());
-        LaunchStore.prune(clientSession, LaunchStore.MAX_LAUNCHES_PER_CLIENT_SESSION);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
         assertThat(notes).hasSize(4);
     }
 }

@@ -437,7 +437,7 @@ class LaunchTokensTest {
         when(authSession.getParentSession()).thenReturn(mock(RootAuthenticationSessionModel.class));
         KeycloakSession session = session(new ArrayList<>());
         when(session.sessions()).thenReturn(mock(UserSessionProvider.class));
-        LaunchStore.stage(session, authSession, mock(UserModel.class), context, UpstreamTokens.from(first, clock.get()));
+        LaunchStore.stage(session, authSession, mock(UserModel.class), context, UpstreamTokens.from(first, clock.get()), LaunchStore.DEFAULT_LAUNCHES_KEPT);
     }
 
     private UpstreamTokens stored(String launchId) {

@@ -320,7 +320,7 @@ class LaunchBindingTest {
         // No session of this clinician in the browser yet: nothing to make room in.
         when(authSession.getParentSession()).thenReturn(mock(RootAuthenticationSessionModel.class));
         when(session.sessions()).thenReturn(mock(UserSessionProvider.class));
-        LaunchStore.stage(session, authSession, mock(UserModel.class), context, upstream);
+        LaunchStore.stage(session, authSession, mock(UserModel.class), context, upstream, LaunchStore.DEFAULT_LAUNCHES_KEPT);
     }
 
     private void signed(String encoded, String launchId) {
