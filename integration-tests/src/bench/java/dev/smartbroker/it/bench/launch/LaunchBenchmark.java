@@ -81,6 +81,7 @@ class LaunchBenchmark {
         Probe broker = probeBroker();
         ProcessCpu cpu = ProcessCpu.forKeycloak(env.keycloak().home());
         List<Phase> phases = new ArrayList<>();
+        Phase jvmWarmup = null;
         String leftovers;
         try (StockComparator stock = StockComparator.install(env, broker.upstreamScope())) {
             Probe stockProbe = probeStock(stock);
@@ -93,6 +94,12 @@ class LaunchBenchmark {
                     StockComparator.CERNER_USER, StockComparator.CERNER_USER, stockProbe.subject(), StockComparator.ALIAS,
                     Environment.BROKER_CLIENT_ID);
 
+            if (settings.jvmWarmupRounds() > 0) {
+                int browsers = settings.highestConcurrency();
+                System.out.printf(java.util.Locale.ROOT, "[launch bench] JVM warm-up, %d browser(s) per comparator%n", browsers);
+                jvmWarmup = new Phase("JVM warm-up (discarded)", BenchSettings.BASE_TENANTS, List.of(run("JVM warm-up", browsers,
+                        settings.jvmWarmupRounds(), BenchSettings.JVM_WARMUP_SLICE_SECONDS, 0, cpu, tokens, brokerParty, stockParty)), null);
+            }
             phases.add(phase("3 tenants", BenchSettings.BASE_TENANTS, null, cpu, tokens, brokerParty, stockParty));
             if (settings.manyTenants()) {
                 try (ExtraTenants extra = ExtraTenants.register(env, settings.extraTenants())) {
@@ -105,14 +112,14 @@ class LaunchBenchmark {
         }
         leftovers = leftovers();
 
-        String report = Report.render(settings, env, cpu, phases, loadBefore, loadAverage(),
+        String report = Report.render(settings, env, cpu, jvmWarmup, phases, loadBefore, loadAverage(),
                 Duration.ofNanos(System.nanoTime() - started), leftovers);
         System.out.println(report);
         Path out = Path.of("target", "bench", "launch.txt");
         Files.createDirectories(out.getParent());
         Files.writeString(out, report + System.lineSeparator());
 
-        int errors = phases.stream().flatMap(p -> p.runs().stream()).mapToInt(RunResult::errors).sum();
+        int errors = Report.errors(jvmWarmup, phases);
         assertThat(errors).as("failed launches (see " + out.toAbsolutePath() + ")").isZero();
         assertThat(leftovers).as("what the benchmark registered is gone").isEmpty();
     }
@@ -123,21 +130,22 @@ class LaunchBenchmark {
         List<RunResult> runs = new ArrayList<>();
         for (int browsers : settings.concurrencies()) {
             System.out.printf(java.util.Locale.ROOT, "[launch bench] %s, %d browser(s) per comparator%n", name, browsers);
-            runs.add(run(name, browsers, cpu, tokens, broker, stock));
+            runs.add(run(name, browsers, settings.rounds(), settings.seconds(), settings.warmupSeconds(), cpu, tokens, broker, stock));
         }
         return new Phase(name, tenants, runs, note);
     }
 
-    private RunResult run(String phase, int browsers, ProcessCpu cpu, IdTokenCheck tokens, RunPlan.Party broker, RunPlan.Party stock) {
+    private RunResult run(String phase, int browsers, int rounds, int roundSeconds, int warmupSeconds, ProcessCpu cpu, IdTokenCheck tokens,
+                          RunPlan.Party broker, RunPlan.Party stock) {
         Duration budget = settings.maxRunDuration();
-        int slots = 2 * (settings.rounds() + (settings.warmupSeconds() > 0 ? 1 : 0));
-        long planned = 2L * settings.warmupSeconds() + 2L * settings.rounds() * settings.seconds();
+        int slots = 2 * (rounds + (warmupSeconds > 0 ? 1 : 0));
+        long planned = 2L * warmupSeconds + 2L * rounds * roundSeconds;
         if (Duration.ofSeconds(planned + 30).compareTo(budget) > 0) {
             throw new IllegalStateException("the rounds (" + planned + " s) do not fit into bench.maxMinutes=" + settings.maxMinutes());
         }
         long start = System.nanoTime();
-        Schedule schedule = new Schedule(browsers, settings.rounds(), Duration.ofSeconds(settings.seconds()).toNanos(),
-                Duration.ofSeconds(settings.warmupSeconds()).toNanos(), settings.maxLaunchesPerRound(),
+        Schedule schedule = new Schedule(browsers, rounds, Duration.ofSeconds(roundSeconds).toNanos(),
+                Duration.ofSeconds(warmupSeconds).toNanos(), settings.maxLaunchesPerRound(),
                 start + budget.minusSeconds(10).toNanos(), cpu::keycloakNanos, ProcessCpu::jvmNanos, env.simulator().clock()::instant,
                 line -> System.out.println("[launch bench] " + line));
         RunPlan plan = new RunPlan(schedule, env.simulator(), tenant, env.simulator().fhirBase(tenant), env.realmUrl(), env.sampleAppUrl(),

@@ -108,8 +108,18 @@ final class Report {
         return quantity.applyAsDouble(summary(run, Comparator.BROKER)) / quantity.applyAsDouble(summary(run, Comparator.STOCK));
     }
 
-    static String render(BenchSettings settings, Environment env, ProcessCpu cpu, List<LaunchBenchmark.Phase> phases, String loadBefore,
-                         String loadAfter, Duration elapsed, String leftovers) {
+    /** Failed launches of the invocation: the JVM warm-up's (when there was one) and every phase's. */
+    static int errors(LaunchBenchmark.Phase jvmWarmup, List<LaunchBenchmark.Phase> phases) {
+        return (jvmWarmup == null ? 0 : jvmWarmup.runs().stream().mapToInt(LaunchBenchmark.RunResult::errors).sum())
+                + phases.stream().flatMap(p -> p.runs().stream()).mapToInt(LaunchBenchmark.RunResult::errors).sum();
+    }
+
+    /**
+     * @param jvmWarmup the discarded run before the phases, or null; shown slice by slice, so that a reader sees whether
+     *                  Keycloak had settled before the measured phases began
+     */
+    static String render(BenchSettings settings, Environment env, ProcessCpu cpu, LaunchBenchmark.Phase jvmWarmup,
+                         List<LaunchBenchmark.Phase> phases, String loadBefore, String loadAfter, Duration elapsed, String leftovers) {
         Report r = new Report();
         r.add("Launch benchmark: whole EHR launches through the broker vs Keycloak's stock oidc brokering, same Keycloak, same simulated Cerner tenant");
         r.add("Keycloak %s (pid %s, %s), JDK %s, %d cores; load average %s at start, %s at the end; %.0f s in all",
@@ -126,6 +136,9 @@ final class Report {
         r.add("times in ms; steps are means per launch and add up to the mean; CPU in ms per launch (Keycloak process; this JVM = Gatling"
                 + " + simulator); back-channel = calls Keycloak made to Cerner per launch");
 
+        if (jvmWarmup != null) {
+            r.slices(jvmWarmup);
+        }
         for (LaunchBenchmark.Phase phase : phases) {
             for (LaunchBenchmark.RunResult run : phase.runs()) {
                 r.run(phase, run);
@@ -134,7 +147,7 @@ final class Report {
         if (phases.size() > 1) {
             r.tenants(phases);
         }
-        int errors = phases.stream().flatMap(p -> p.runs().stream()).mapToInt(LaunchBenchmark.RunResult::errors).sum();
+        int errors = errors(jvmWarmup, phases);
         r.add("");
         r.add("errors in all: %d%s", errors, leftovers.isEmpty() ? "; everything the benchmark registered was removed"
                 : "; NOT removed: " + leftovers);
@@ -150,6 +163,25 @@ final class Report {
                 .orElseThrow();
         return String.format(Locale.ROOT, "launch ratio broker/stock p50=%.2f mean=%.2f launches/s broker=%.1f stock=%.1f errors=%d", p50, mean,
                 summary(highest, Comparator.BROKER).perSecond(), summary(highest, Comparator.STOCK).perSecond(), errors);
+    }
+
+    /** The JVM warm-up: one line per slice, no ratios (nothing of it is measured). */
+    private void slices(LaunchBenchmark.Phase warmup) {
+        for (LaunchBenchmark.RunResult run : warmup.runs()) {
+            add("");
+            add("== %s, concurrency %d, %.0f s: launches/s and p50 per slice, in order ==", warmup.name(), run.browsers(), run.seconds());
+            StringBuilder broker = new StringBuilder("broker:");
+            StringBuilder stock = new StringBuilder("stock: ");
+            for (SlotResult slot : run.slots()) {
+                StringBuilder side = slot.comparator() == Comparator.BROKER ? broker : stock;
+                side.append(String.format(Locale.ROOT, " %.1f/s %.1f ms;", slot.perSecond(), slot.p50()));
+            }
+            add("%s", broker);
+            add("%s", stock);
+            if (run.errors() > 0) {
+                add("errors: %d (%s)", run.errors(), run.slots().stream().filter(s -> s.errors() > 0).map(s -> s.comparator().label() + " " + s.errorReasons()).toList());
+            }
+        }
     }
 
     private void run(LaunchBenchmark.Phase phase, LaunchBenchmark.RunResult run) {
