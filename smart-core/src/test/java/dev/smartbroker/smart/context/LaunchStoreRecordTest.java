@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.smartbroker.smart.Smart;
+import dev.smartbroker.smart.testing.ClientSessions;
 import dev.smartbroker.smart.token.UpstreamTokens;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class LaunchStoreRecordTest {
     private final RealmModel realm = mock(RealmModel.class);
     private final ClientModel client = mock(ClientModel.class);
     private final Map<String, String> notes = new HashMap<>();
-    private final AuthenticatedClientSessionModel clientSession = mock(AuthenticatedClientSessionModel.class);
+    private final AuthenticatedClientSessionModel clientSession = ClientSessions.withNotes(realm, client, notes);
 
     @BeforeEach
     void realmClientAndSession() {
@@ -57,12 +58,6 @@ class LaunchStoreRecordTest {
         when(realm.getName()).thenReturn("smart");
         when(client.getId()).thenReturn("client-uuid");
         when(client.getClientId()).thenReturn("app");
-        when(clientSession.getRealm()).thenReturn(realm);
-        when(clientSession.getClient()).thenReturn(client);
-        when(clientSession.getNotes()).thenReturn(notes);
-        when(clientSession.getNote(anyString())).thenAnswer(i -> notes.get(i.<String>getArgument(0)));
-        doAnswer(i -> notes.put(i.getArgument(0), i.getArgument(1))).when(clientSession).setNote(anyString(), anyString());
-        doAnswer(i -> notes.remove(i.<String>getArgument(0))).when(clientSession).removeNote(anyString());
     }
 
     @Test

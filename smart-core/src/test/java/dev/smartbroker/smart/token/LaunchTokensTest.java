@@ -32,6 +32,7 @@ import dev.smartbroker.smart.idp.SmartIdentityProvider;
 import dev.smartbroker.smart.idp.SmartServices;
 import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
+import dev.smartbroker.smart.testing.ClientSessions;
 import dev.smartbroker.smart.token.LaunchTokens.Refusal;
 import dev.smartbroker.smart.token.LaunchTokens.RefusedException;
 import dev.smartbroker.smart.token.LaunchTokens.Result;
@@ -74,7 +75,7 @@ class LaunchTokensTest {
     private final KeyManager keys = mock(KeyManager.class);
     private final RealmModel realm = mock(RealmModel.class);
     private final ClientModel client = mock(ClientModel.class);
-    private final AuthenticatedClientSessionModel clientSession = mock(AuthenticatedClientSessionModel.class);
+    private final AuthenticatedClientSessionModel clientSession = ClientSessions.withNotes(realm, client, notes);
     private final SmartTenantConfig config = mock(SmartTenantConfig.class);
     private final SmartIdentityProvider provider = mock(SmartIdentityProvider.class);
     private final Ehr ehr = new Ehr();
@@ -85,12 +86,6 @@ class LaunchTokensTest {
         when(realm.getId()).thenReturn("realm-id");
         when(realm.getName()).thenReturn("smart");
         when(client.getId()).thenReturn("client-uuid");
-        when(clientSession.getRealm()).thenReturn(realm);
-        when(clientSession.getClient()).thenReturn(client);
-        when(clientSession.getNotes()).thenReturn(notes);
-        when(clientSession.getNote(anyString())).thenAnswer(i -> notes.get(i.<String>getArgument(0)));
-        doAnswer(i -> notes.put(i.getArgument(0), i.getArgument(1))).when(clientSession).setNote(anyString(), anyString());
-        doAnswer(i -> notes.remove(i.<String>getArgument(0))).when(clientSession).removeNote(anyString());
 
         KeyWrapper key = aes();
         when(keys.getActiveKey(realm, KeyUse.ENC, Algorithm.AES)).thenReturn(key);
