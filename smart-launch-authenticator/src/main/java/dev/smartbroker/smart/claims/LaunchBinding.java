@@ -52,6 +52,12 @@ public final class LaunchBinding {
         return context;
     }
 
+    /** The answer already found for this token response, when it is the context of {@code launchId}. */
+    static Optional<LaunchContext> known(ClientSessionContext clientSessionCtx, String launchId) {
+        LaunchContext cached = clientSessionCtx.getAttribute(ATTRIBUTE, LaunchContext.class);
+        return cached != null && cached != NONE && launchId.equals(cached.launchId()) ? Optional.of(cached) : Optional.empty();
+    }
+
     /** Remembers the answer, e.g. when it was found from the code data rather than the request. */
     static void remember(ClientSessionContext clientSessionCtx, Optional<LaunchContext> context) {
         clientSessionCtx.setAttribute(ATTRIBUTE, context.orElse(NONE));

@@ -43,11 +43,11 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
         Optional<LaunchContext> launch;
         if (code != null) {
             launch = LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
-                    .flatMap(id -> LaunchStore.context(session, clientSession, id));
+                    .flatMap(id -> context(clientSessionCtx, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
         } else if (context.requestRefreshToken() != null) {
-            launch = launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
+            launch = launchOf(context.requestRefreshToken()).flatMap(id -> context(clientSessionCtx, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
         } else {
             launch = LaunchBinding.resolve(session, clientSessionCtx);
@@ -61,6 +61,12 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
             }
             LOG.tracef("Tokens of client %s bound to launch %s", clientSession.getClient().getClientId(), l.launchId());
         });
+    }
+
+    /** The launch's context: as the mappers of this token response already opened it, or opened now. */
+    private Optional<LaunchContext> context(ClientSessionContext clientSessionCtx, AuthenticatedClientSessionModel clientSession, String launchId) {
+        Optional<LaunchContext> known = LaunchBinding.known(clientSessionCtx, launchId);
+        return known.isPresent() ? known : LaunchStore.context(session, clientSession, launchId);
     }
 
     private static Optional<String> launchOf(RefreshToken token) {

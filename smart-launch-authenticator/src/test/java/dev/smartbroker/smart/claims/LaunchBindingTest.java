@@ -89,11 +89,13 @@ class LaunchBindingTest {
     /** The app's client session in the browser's one user session, holding every launch of the app there. */
     private final AuthenticatedClientSessionModel appSession = clientSession(app);
 
+    private KeyManager keys;
+
     @BeforeEach
     void setUp() {
         when(realm.getId()).thenReturn("realm-id");
         when(realm.getName()).thenReturn("smart");
-        KeyManager keys = mock(KeyManager.class);
+        keys = mock(KeyManager.class);
         KeyWrapper key = aes();
         when(keys.getActiveKey(realm, KeyUse.ENC, Algorithm.AES)).thenReturn(key);
         when(keys.getKey(eq(realm), eq(key.getKid()), eq(KeyUse.ENC), eq(Algorithm.AES))).thenReturn(key);
@@ -185,7 +187,22 @@ class LaunchBindingTest {
             assertThat(codeExchange(appSession, V2)).as("the other launch's binding is untouched")
                     .get().extracting(LaunchContext::patient).isEqualTo("patient-2");
         }
+
+        @Test
+        void the_post_processor_takes_the_context_the_mappers_opened_for_the_same_launch() {
+            stage(appSession, app, L1, "patient-1", V1);
+            AccessToken accessToken = new AccessToken();
+            ClientSessionContext exchange = context(appSession, OAuth2Constants.AUTHORIZATION_CODE);
+            request(MediaType.APPLICATION_FORM_URLENCODED_TYPE, null, Map.of(OAuth2Constants.CODE_VERIFIER, V1));
+            assertThat(LaunchBinding.resolve(session, exchange)).as("the mappers' answer").isPresent();
+
+            new SmartLaunchTokenPostProcessor(session).process(new TokenPostProcessorContext(code(V1), null, null, accessToken, exchange));
+
+            assertThat(accessToken.getOtherClaims()).containsEntry(Smart.CLAIM_LAUNCH_ID, L1);
+            verify(keys, times(1)).getKey(any(), anyString(), any(), any());
+        }
     }
+
 
     @Nested
     class At_refresh {
