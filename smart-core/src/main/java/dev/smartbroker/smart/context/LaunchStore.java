@@ -154,24 +154,31 @@ public final class LaunchStore {
         return launch(session, clientSession, launchId).map(StoredLaunch::tokens);
     }
 
-    /** Replaces a launch's EHR tokens (after a refresh); nothing when the launch was dropped meanwhile. */
-    public static void storeTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId, UpstreamTokens tokens) {
-        rewrite(session, clientSession, launchId, tokens);
+    /**
+     * Replaces a launch's EHR tokens (after a refresh); nothing when the launch was dropped meanwhile.
+     *
+     * @param context the launch's context as the caller opened it from this client session
+     */
+    public static void storeTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context,
+                                   UpstreamTokens tokens) {
+        rewrite(session, clientSession, context, tokens);
     }
 
     /** Forgets a launch's EHR tokens (their authorization ended); the launch and its context stay known. */
-    public static void forgetTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
-        rewrite(session, clientSession, launchId, null);
+    public static void forgetTokens(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context) {
+        rewrite(session, clientSession, context, null);
     }
 
-    private static void rewrite(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId, UpstreamTokens tokens) {
-        Optional<StoredLaunch> current = launch(session, clientSession, launchId);
-        if (current.isEmpty()) {
+    /** Seals the launch again with other tokens; its caller has just opened it, so it is not opened once more here. */
+    private static void rewrite(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context,
+                                UpstreamTokens tokens) {
+        String launchId = context.launchId();
+        if (clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId) == null) {
             LOG.debugf("Launch %s is no longer kept in its client session; its EHR tokens are not stored", launchId);
             return;
         }
         clientSession.setNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId,
-                seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(current.get().context(), tokens)));
+                seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(context, tokens)));
         if (clientSession.getNote(TOKENS_PREFIX + launchId) != null) {
             clientSession.removeNote(TOKENS_PREFIX + launchId);
         }

@@ -190,12 +190,12 @@ public final class LaunchTokens {
             response = upstream.refresh(provider, current.refreshToken());
         } catch (UpstreamException e) {
             if (e.kind() == UpstreamException.Kind.INVALID_GRANT) {
-                LaunchStore.forgetTokens(session, clientSession, launchId);
+                LaunchStore.forgetTokens(session, clientSession, context);
             }
             throw e;
         }
         UpstreamTokens refreshed = current.refreshed(response, now);
-        LaunchStore.storeTokens(session, clientSession, launchId, refreshed);
+        LaunchStore.storeTokens(session, clientSession, context, refreshed);
         LOG.debugf("Refreshed EHR token of launch %s (IdP %s)%s", launchId, provider.getConfig().getAlias(),
                 response.refreshToken() == null ? ", refresh token kept" : ", refresh token replaced");
         return new Result(refreshed, context, true);
@@ -216,7 +216,7 @@ public final class LaunchTokens {
                 if (tokens == null) {
                     continue;
                 }
-                LaunchStore.forgetTokens(session, clientSession, launchId);
+                LaunchStore.forgetTokens(session, clientSession, stored.get().context());
                 if (tokens.refreshToken() != null) {
                     revoke(provider, tokens.refreshToken(), launchId);
                 }

@@ -89,7 +89,7 @@ class LaunchStoreRecordTest {
         String launchId = LaunchStore.newLaunchId();
         stage(context(launchId), tokens("rt-1"));
 
-        LaunchStore.storeTokens(session, clientSession, launchId, tokens("rt-2"));
+        LaunchStore.storeTokens(session, clientSession, opened(launchId), tokens("rt-2"));
 
         assertThat(notes).hasSize(1);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-2");
@@ -101,7 +101,7 @@ class LaunchStoreRecordTest {
         String launchId = LaunchStore.newLaunchId();
         stage(context(launchId), tokens("rt-1"));
 
-        LaunchStore.forgetTokens(session, clientSession, launchId);
+        LaunchStore.forgetTokens(session, clientSession, opened(launchId));
 
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).isEmpty();
         assertThat(LaunchStore.context(session, clientSession, launchId)).isPresent();
@@ -110,7 +110,7 @@ class LaunchStoreRecordTest {
 
     @Test
     void tokens_of_a_launch_dropped_meanwhile_are_not_stored() {
-        LaunchStore.storeTokens(session, clientSession, LaunchStore.newLaunchId(), tokens("rt-2"));
+        LaunchStore.storeTokens(session, clientSession, context(LaunchStore.newLaunchId()), tokens("rt-2"));
 
         assertThat(notes).as("no tokens note that no launch id would list, and so no prune would ever remove").isEmpty();
     }
@@ -131,7 +131,7 @@ class LaunchStoreRecordTest {
         String launchId = LaunchStore.newLaunchId();
         storeLegacy(launchId);
 
-        LaunchStore.storeTokens(session, clientSession, launchId, tokens("rt-2"));
+        LaunchStore.storeTokens(session, clientSession, opened(launchId), tokens("rt-2"));
 
         assertThat(notes).containsOnlyKeys(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-2");
@@ -143,7 +143,7 @@ class LaunchStoreRecordTest {
         String launchId = LaunchStore.newLaunchId();
         storeLegacy(launchId);
 
-        LaunchStore.forgetTokens(session, clientSession, launchId);
+        LaunchStore.forgetTokens(session, clientSession, opened(launchId));
 
         assertThat(notes).containsOnlyKeys(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).isEmpty();
@@ -204,6 +204,11 @@ class LaunchStoreRecordTest {
         notes.put(LaunchStore.TOKENS_PREFIX + launchId, SessionSealer.seal(session, realm,
                 "{\"at\":\"" + ACCESS_TOKEN + "\",\"rt\":\"rt-legacy\",\"exp\":2,\"lifetime\":570,\"scope\":\"launch\",\"refreshed_at\":0}",
                 prefix + "tokens"));
+    }
+
+    /** The context as a caller opens it from the client session before it changes the launch's tokens. */
+    private LaunchContext opened(String launchId) {
+        return LaunchStore.context(session, clientSession, launchId).orElseThrow();
     }
 
     private static LaunchContext context(String launchId) {
