@@ -26,15 +26,19 @@ import org.keycloak.util.JsonSerialization;
 /**
  * Where each launch's data lives, and how an authorization request is bound to its launch.
  *
- * <p>Per launch, one sealed note in the app's client session, {@code smart.launch.<id>}: the launch's context and the
- * EHR's tokens ({@link StoredLaunch}). Keyed by launch id, so two launches of one app in one browser never overwrite
- * each other (plain session notes do: see docs/architecture.md, step 6). It is written as an auth-session client note
- * at the EHR callback; Keycloak copies it into the client session when it issues the code
- * (TokenManager.attachAuthenticationSession). One value rather than two, because Keycloak rewrites every kept launch on
- * each write of the session: one key, one IV and tag, and one compression of both parts.
+ * <p>Per launch, one sealed record, the launch's context and the EHR's tokens ({@link StoredLaunch}), in a row of its
+ * own ({@link LaunchEntity}, table {@code SMART_LAUNCH}), written at the EHR callback and read by launch id. The app's
+ * client session keeps a marker note per launch, {@code smart.launch.<id>} = {@value #ROW_MARKER}: which launches the
+ * session holds, and in which order they came. Keyed by launch id, so two launches of one app in one browser never
+ * overwrite each other (plain session notes do: see docs/architecture.md, step 6). The marker is written as an
+ * auth-session client note at the callback; Keycloak copies it into the client session when it issues the code
+ * (TokenManager.attachAuthenticationSession). The record is not a note because Keycloak rewrites a client session's
+ * notes whole at each write of the session: with the records there, every kept launch was rewritten at every login,
+ * code exchange and refresh of the app (docs/architecture.md §8.4).
  *
- * <p>Launches stored before that have two notes: the context under the same key (sealed as kind {@code context}) and
- * the tokens under {@code smart.tokens.<id>}. They still open; the first change of their tokens rewrites them as one.
+ * <p>Launches stored before the table still open from their notes: one sealed record, or (older still) two notes, the
+ * context under the same key (sealed as kind {@code context}) and the tokens under {@code smart.tokens.<id>}. The first
+ * change of their tokens moves them into a row.
  *
  * <p>Which launch a token belongs to is decided once, at code exchange, by a single-use record keyed by the
  * app's PKCE challenge for this very authorization request, and then carried in the tokens' {@code smart_launch}
@@ -49,6 +53,8 @@ public final class LaunchStore {
     private static final String KIND_RECORD = "launch";
     private static final String KIND_LEGACY_CONTEXT = "context";
     private static final String KIND_LEGACY_TOKENS = "tokens";
+    /** The note of a launch whose record is a row of the launch table; never a sealed value, which starts with v. */
+    static final String ROW_MARKER = "row";
     /** Launches of one app one session keeps unless configured otherwise; older ones are dropped beyond it. */
     public static final int DEFAULT_LAUNCHES_KEPT = 20;
     /** Every kept launch is rewritten on each write of its session; past this, a setting is surely a typo. */
@@ -82,7 +88,8 @@ public final class LaunchStore {
         ClientModel client = authSession.getClient();
         String launchId = context.launchId();
         makeRoom(session, authSession, clinician, Math.max(1, kept));
-        authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, seal(session, realm, client, new StoredLaunch(context, tokens)));
+        LaunchRows.of(session).insert(realm, client, launchId, seal(session, realm, client, new StoredLaunch(context, tokens)), Time.currentTime());
+        authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, ROW_MARKER);
         String challenge = authSession.getClientNote(OIDCLoginProtocol.CODE_CHALLENGE_PARAM);
         if (challenge == null || challenge.isBlank()) {
             // The launch authenticator refuses launches without PKCE; this is defence in depth.
@@ -132,16 +139,31 @@ public final class LaunchStore {
         }
         RealmModel realm = clientSession.getRealm();
         ClientModel client = clientSession.getClient();
-        String sealed = clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
-        if (sealed == null) {
+        String note = clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
+        if (note == null) {
             return Optional.empty();
         }
-        Optional<StoredLaunch> stored = SessionSealer.open(session, realm, sealed, aad(realm, client, launchId, KIND_RECORD))
-                .flatMap(json -> read(json, StoredLaunch.class));
-        if (stored.isEmpty()) {
-            stored = legacy(session, clientSession, launchId, sealed);
+        Optional<StoredLaunch> stored;
+        if (ROW_MARKER.equals(note)) {
+            LaunchRows rows = LaunchRows.of(session);
+            Optional<LaunchEntity> row = rows.find(realm, client, launchId);
+            if (row.isEmpty()) {
+                LOG.debugf("Launch %s of client session is not in the launch table (expired, or its client was removed)", launchId);
+                return Optional.empty();
+            }
+            rows.renewIfDue(row.get(), realm, Time.currentTime());
+            stored = open(session, realm, client, launchId, row.get().getData());
+        } else {
+            stored = open(session, realm, client, launchId, note);
+            if (stored.isEmpty()) {
+                stored = legacy(session, clientSession, launchId, note);
+            }
         }
         return stored.filter(l -> l.context() != null && launchId.equals(l.context().launchId()));
+    }
+
+    private static Optional<StoredLaunch> open(KeycloakSession session, RealmModel realm, ClientModel client, String launchId, String sealed) {
+        return SessionSealer.open(session, realm, sealed, aad(realm, client, launchId, KIND_RECORD)).flatMap(json -> read(json, StoredLaunch.class));
     }
 
     /** The context of a launch of this client session, if the launch is still known. */
@@ -169,16 +191,58 @@ public final class LaunchStore {
         rewrite(session, clientSession, context, null);
     }
 
+    /**
+     * Tokens of an offline session were issued for this launch (at code exchange with {@code offline_access}): its row
+     * now lives as long as the offline session may, beyond the online session it was staged in.
+     */
+    public static void keepForOffline(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
+        if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
+            LaunchRows rows = LaunchRows.of(session);
+            rows.find(clientSession.getRealm(), clientSession.getClient(), launchId)
+                    .ifPresent(row -> rows.keepOffline(row, clientSession.getRealm(), Time.currentTime()));
+        }
+    }
+
+    /**
+     * The clinician's session of this client session is ending (logout): its launch goes with it, unless tokens of an
+     * offline session were issued for it, which keeps the launch without its EHR tokens (they are being revoked).
+     *
+     * @param context the launch's context as the caller opened it from this client session
+     */
+    public static void end(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context) {
+        String launchId = context.launchId();
+        if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
+            LaunchRows rows = LaunchRows.of(session);
+            Optional<LaunchEntity> row = rows.find(clientSession.getRealm(), clientSession.getClient(), launchId);
+            if (row.isPresent() && !row.get().isOffline()) {
+                rows.remove(row.get());
+                return;
+            }
+        }
+        rewrite(session, clientSession, context, null);
+    }
+
     /** Seals the launch again with other tokens; its caller has just opened it, so it is not opened once more here. */
     private static void rewrite(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context,
                                 UpstreamTokens tokens) {
         String launchId = context.launchId();
-        if (clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId) == null) {
+        String note = clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
+        if (note == null) {
             LOG.debugf("Launch %s is no longer kept in its client session; its EHR tokens are not stored", launchId);
             return;
         }
-        clientSession.setNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId,
-                seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(context, tokens)));
+        RealmModel realm = clientSession.getRealm();
+        ClientModel client = clientSession.getClient();
+        String sealed = seal(session, realm, client, new StoredLaunch(context, tokens));
+        LaunchRows rows = LaunchRows.of(session);
+        if (ROW_MARKER.equals(note)) {
+            rows.find(realm, client, launchId).ifPresentOrElse(row -> row.setData(sealed),
+                    () -> LOG.debugf("Launch %s is no longer in the launch table; its EHR tokens are not stored", launchId));
+            return;
+        }
+        // Stored in the client session before launches had rows of their own: move it to a row.
+        rows.insert(realm, client, launchId, sealed, Time.currentTime());
+        clientSession.setNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, ROW_MARKER);
         if (clientSession.getNote(TOKENS_PREFIX + launchId) != null) {
             clientSession.removeNote(TOKENS_PREFIX + launchId);
         }
@@ -232,7 +296,7 @@ public final class LaunchStore {
         }
         AuthenticatedClientSessionModel clientSession = own.getAuthenticatedClientSessionByClient(authSession.getClient().getId());
         if (clientSession != null) {
-            prune(clientSession, kept - 1);
+            prune(session, clientSession, kept - 1);
         }
     }
 
@@ -240,13 +304,16 @@ public final class LaunchStore {
      * Keeps at most {@code keep} launches of a client session, dropping the oldest (ids made before launch ids carried
      * their time count as the oldest); writes nothing when there are no more than that.
      */
-    static void prune(AuthenticatedClientSessionModel clientSession, int keep) {
+    static void prune(KeycloakSession session, AuthenticatedClientSessionModel clientSession, int keep) {
         List<String> ids = launchIds(clientSession);
         if (ids.size() <= keep) {
             return;
         }
         ids.sort(Comparator.comparing((String id) -> id.indexOf(ID_SEPARATOR) == ORDERED_PREFIX_LENGTH).thenComparing(id -> id));
         for (String id : ids.subList(0, ids.size() - keep)) {
+            if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id))) {
+                LaunchRows.of(session).delete(clientSession.getRealm(), clientSession.getClient(), id);
+            }
             clientSession.removeNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id);
             clientSession.removeNote(TOKENS_PREFIX + id);
         }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.smartbroker.smart.token.UpstreamTokens;
 
 /**
- * One launch as its client session keeps it, sealed as a single value (see {@link LaunchStore}).
+ * One launch as Keycloak keeps it, sealed as a single value in its row of the launch table (see {@link LaunchStore}).
  *
  * @param context the launch context, never null
  * @param tokens  the EHR's tokens, or null once the EHR's authorization ended (refused refresh, logout)

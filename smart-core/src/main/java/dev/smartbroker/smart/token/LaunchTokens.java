@@ -202,8 +202,9 @@ public final class LaunchTokens {
     }
 
     /**
-     * Revokes the refresh tokens of every launch of {@code idpAlias} in the user session at the tenant's revocation
-     * endpoint (RFC 7009), when discovery lists one. Best effort: Keycloak's logout never fails because the EHR did.
+     * Ends every launch of {@code provider} in the user session ({@link LaunchStore#end}) and revokes their refresh
+     * tokens at the tenant's revocation endpoint (RFC 7009), when discovery lists one. Best effort: Keycloak's logout
+     * never fails because the EHR did.
      */
     public void revokeAll(UserSessionModel userSession, SmartIdentityProvider provider) {
         for (AuthenticatedClientSessionModel clientSession : userSession.getAuthenticatedClientSessions().values()) {
@@ -213,11 +214,8 @@ public final class LaunchTokens {
                     continue;
                 }
                 UpstreamTokens tokens = stored.get().tokens();
-                if (tokens == null) {
-                    continue;
-                }
-                LaunchStore.forgetTokens(session, clientSession, stored.get().context());
-                if (tokens.refreshToken() != null) {
+                LaunchStore.end(session, clientSession, stored.get().context());
+                if (tokens != null && tokens.refreshToken() != null) {
                     revoke(provider, tokens.refreshToken(), launchId);
                 }
             }

@@ -16,6 +16,7 @@ import java.util.Random;
 import dev.smartbroker.smart.Smart;
 import org.junit.jupiter.api.Test;
 import org.keycloak.models.AuthenticatedClientSessionModel;
+import org.keycloak.models.KeycloakSession;
 
 class LaunchStorePruneTest {
 
@@ -54,7 +55,7 @@ class LaunchStorePruneTest {
         Collections.shuffle(shuffled, new Random(42));
         shuffled.forEach(this::stage);
 
-        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
+        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
 
         List<String> kept = LaunchStore.launchIds(clientSession);
         assertThat(kept).containsExactlyInAnyOrderElementsOf(ids.subList(ids.size() - LaunchStore.DEFAULT_LAUNCHES_KEPT, ids.size()));
@@ -70,7 +71,7 @@ class LaunchStorePruneTest {
         }
         ids.forEach(this::stage);
 
-        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT - 1);
+        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT - 1);
 
         assertThat(LaunchStore.launchIds(clientSession)).containsExactlyInAnyOrderElementsOf(ids.subList(1, ids.size()));
     }
@@ -79,7 +80,7 @@ class LaunchStorePruneTest {
     void within_the_limit_nothing_is_dropped() {
         stage(LaunchStore.newLaunchId());
         stage(LaunchStore.newLaunchId());
-        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
+        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
         assertThat(notes).hasSize(4);
     }
 }

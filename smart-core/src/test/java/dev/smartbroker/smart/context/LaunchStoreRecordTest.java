@@ -14,9 +14,11 @@ import java.util.Map;
 
 import dev.smartbroker.smart.Smart;
 import dev.smartbroker.smart.testing.ClientSessions;
+import dev.smartbroker.smart.testing.MemoryLaunchTable;
 import dev.smartbroker.smart.token.UpstreamTokens;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.keycloak.common.util.Time;
 import org.keycloak.crypto.Algorithm;
 import org.keycloak.crypto.KeyUse;
 import org.keycloak.crypto.KeyWrapper;
@@ -33,7 +35,10 @@ import org.keycloak.protocol.oidc.OIDCLoginProtocol;
 import org.keycloak.sessions.AuthenticationSessionModel;
 import org.keycloak.sessions.RootAuthenticationSessionModel;
 
-/** One sealed record per launch, and launches stored before it (two notes) that must keep working after an upgrade. */
+/**
+ * One sealed record per launch in a row of the launch table, a marker note per launch in the client session, and
+ * launches stored before (one note, or two) that must keep working after an upgrade.
+ */
 class LaunchStoreRecordTest {
 
     private static final String PATIENT = "12724066";
@@ -44,6 +49,7 @@ class LaunchStoreRecordTest {
     private final ClientModel client = mock(ClientModel.class);
     private final Map<String, String> notes = new HashMap<>();
     private final AuthenticatedClientSessionModel clientSession = ClientSessions.withNotes(realm, client, notes);
+    private final MemoryLaunchTable table = MemoryLaunchTable.in(session);
 
     @BeforeEach
     void realmClientAndSession() {
@@ -58,15 +64,25 @@ class LaunchStoreRecordTest {
         when(realm.getName()).thenReturn("smart");
         when(client.getId()).thenReturn("client-uuid");
         when(client.getClientId()).thenReturn("app");
+        when(realm.getSsoSessionMaxLifespan()).thenReturn(36_000);
+        when(realm.getOfflineSessionIdleTimeout()).thenReturn(2_592_000);
     }
 
     @Test
-    void a_launch_is_staged_as_one_sealed_note_with_its_context_and_tokens() {
+    void a_launch_is_staged_as_one_sealed_row_and_a_marker_note() {
         String launchId = LaunchStore.newLaunchId();
+        long before = Time.currentTime();
         stage(context(launchId), tokens("rt-1"));
 
-        assertThat(notes).containsOnlyKeys(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
-        assertThat(notes.values()).allSatisfy(v -> assertThat(v).startsWith("v2.kid-1.").doesNotContain(PATIENT).doesNotContain("cerner-access-token"));
+        assertThat(notes).containsOnly(Map.entry(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, LaunchStore.ROW_MARKER));
+        assertThat(table.rows).containsOnlyKeys(launchId);
+        LaunchEntity row = table.rows.get(launchId);
+        assertThat(row.getData()).startsWith("v2.kid-1.").doesNotContain(PATIENT).doesNotContain("cerner-access-token").doesNotContain("rt-1");
+        assertThat(row.getRealmId()).isEqualTo("realm-id");
+        assertThat(row.getClientId()).isEqualTo("client-uuid");
+        assertThat(row.isOffline()).isFalse();
+        assertThat(row.getExpires()).as("the longest an online session lasts, with the margin")
+                .isBetween(before + 36_000 + LaunchRows.MARGIN_SECONDS, Time.currentTime() + 36_000 + LaunchRows.MARGIN_SECONDS);
         StoredLaunch stored = LaunchStore.launch(session, clientSession, launchId).orElseThrow();
         assertThat(stored.context().patient()).isEqualTo(PATIENT);
         assertThat(stored.tokens().accessToken()).isEqualTo(ACCESS_TOKEN);
@@ -78,10 +94,35 @@ class LaunchStoreRecordTest {
         String launchId = LaunchStore.newLaunchId();
         stage(context(launchId), tokens("rt-1"));
         String other = LaunchStore.newLaunchId() + "x";
-        notes.put(Smart.NOTE_LAUNCH_RECORD_PREFIX + other, notes.get(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId));
+        LaunchEntity row = table.rows.get(launchId);
+        table.rows.put(other, new LaunchEntity(other, row.getRealmId(), row.getClientId(), row.getExpires(), row.getData()));
+        notes.put(Smart.NOTE_LAUNCH_RECORD_PREFIX + other, LaunchStore.ROW_MARKER);
 
         assertThat(LaunchStore.launch(session, clientSession, other)).isEmpty();
         assertThat(LaunchStore.context(session, clientSession, launchId)).isPresent();
+    }
+
+    @Test
+    void a_row_of_another_client_or_realm_is_not_found() {
+        String launchId = LaunchStore.newLaunchId();
+        stage(context(launchId), tokens("rt-1"));
+        LaunchEntity row = table.rows.get(launchId);
+
+        table.rows.put(launchId, new LaunchEntity(launchId, "realm-id", "other-client", row.getExpires(), row.getData()));
+        assertThat(LaunchStore.launch(session, clientSession, launchId)).isEmpty();
+        table.rows.put(launchId, new LaunchEntity(launchId, "other-realm", "client-uuid", row.getExpires(), row.getData()));
+        assertThat(LaunchStore.launch(session, clientSession, launchId)).isEmpty();
+    }
+
+    @Test
+    void a_marker_whose_row_is_gone_is_an_unknown_launch() {
+        String launchId = LaunchStore.newLaunchId();
+        stage(context(launchId), tokens("rt-1"));
+        table.rows.clear();
+
+        assertThat(LaunchStore.launch(session, clientSession, launchId)).isEmpty();
+        LaunchStore.storeTokens(session, clientSession, context(launchId), tokens("rt-2"));
+        assertThat(table.rows).as("a launch whose row expired is not brought back by a refresh").isEmpty();
     }
 
     @Test
@@ -91,7 +132,8 @@ class LaunchStoreRecordTest {
 
         LaunchStore.storeTokens(session, clientSession, opened(launchId), tokens("rt-2"));
 
-        assertThat(notes).hasSize(1);
+        assertThat(notes).containsOnly(Map.entry(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, LaunchStore.ROW_MARKER));
+        assertThat(table.rows).hasSize(1);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-2");
         assertThat(LaunchStore.context(session, clientSession, launchId)).get().extracting(LaunchContext::patient).isEqualTo(PATIENT);
     }
@@ -105,7 +147,58 @@ class LaunchStoreRecordTest {
 
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).isEmpty();
         assertThat(LaunchStore.context(session, clientSession, launchId)).isPresent();
-        assertThat(notes.get(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId)).doesNotContain("rt-1");
+        assertThat(table.rows).hasSize(1);
+    }
+
+    @Test
+    void at_logout_an_online_launch_leaves_the_table() {
+        String launchId = LaunchStore.newLaunchId();
+        stage(context(launchId), tokens("rt-1"));
+
+        LaunchStore.end(session, clientSession, opened(launchId));
+
+        assertThat(table.rows).isEmpty();
+        assertThat(LaunchStore.launch(session, clientSession, launchId)).isEmpty();
+    }
+
+    @Test
+    void a_launch_with_offline_tokens_outlives_the_online_session_without_its_ehr_tokens() {
+        String launchId = LaunchStore.newLaunchId();
+        stage(context(launchId), tokens("rt-1"));
+        long before = Time.currentTime();
+
+        LaunchStore.keepForOffline(session, clientSession, launchId);
+        LaunchEntity row = table.rows.get(launchId);
+        assertThat(row.isOffline()).isTrue();
+        assertThat(row.getExpires()).as("the offline idle timeout, with the margin")
+                .isGreaterThanOrEqualTo(before + 2_592_000 + LaunchRows.MARGIN_SECONDS);
+
+        LaunchStore.end(session, clientSession, opened(launchId));
+        assertThat(LaunchStore.context(session, clientSession, launchId)).isPresent();
+        assertThat(LaunchStore.tokens(session, clientSession, launchId)).as("revoked at logout").isEmpty();
+    }
+
+    @Test
+    void an_offline_launch_in_use_is_renewed_when_half_its_idle_time_has_gone() {
+        String launchId = LaunchStore.newLaunchId();
+        stage(context(launchId), tokens("rt-1"));
+        LaunchStore.keepForOffline(session, clientSession, launchId);
+        LaunchEntity row = table.rows.get(launchId);
+        long fresh = row.getExpires();
+
+        row.setExpires(fresh - 1_000);
+        LaunchStore.launch(session, clientSession, launchId);
+        assertThat(row.getExpires()).as("not yet due: no write").isEqualTo(fresh - 1_000);
+
+        row.setExpires(Time.currentTime() + 1_000_000);
+        LaunchStore.launch(session, clientSession, launchId);
+        assertThat(row.getExpires()).isGreaterThanOrEqualTo(fresh);
+
+        when(realm.isOfflineSessionMaxLifespanEnabled()).thenReturn(true);
+        when(realm.getOfflineSessionMaxLifespan()).thenReturn(5_184_000);
+        row.setExpires(Time.currentTime() + 1_000_000);
+        LaunchStore.launch(session, clientSession, launchId);
+        assertThat(row.getExpires()).as("offline sessions with a maximum are not renewed").isEqualTo(Time.currentTime() + 1_000_000);
     }
 
     @Test
@@ -113,6 +206,7 @@ class LaunchStoreRecordTest {
         LaunchStore.storeTokens(session, clientSession, context(LaunchStore.newLaunchId()), tokens("rt-2"));
 
         assertThat(notes).as("no tokens note that no launch id would list, and so no prune would ever remove").isEmpty();
+        assertThat(table.rows).isEmpty();
     }
 
     @Test
@@ -127,13 +221,14 @@ class LaunchStoreRecordTest {
     }
 
     @Test
-    void a_two_note_launch_becomes_one_record_when_its_tokens_change() {
+    void a_two_note_launch_moves_to_a_row_when_its_tokens_change() {
         String launchId = LaunchStore.newLaunchId();
         storeLegacy(launchId);
 
         LaunchStore.storeTokens(session, clientSession, opened(launchId), tokens("rt-2"));
 
-        assertThat(notes).containsOnlyKeys(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
+        assertThat(notes).containsOnly(Map.entry(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, LaunchStore.ROW_MARKER));
+        assertThat(table.rows).containsOnlyKeys(launchId);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-2");
         assertThat(LaunchStore.context(session, clientSession, launchId)).get().extracting(LaunchContext::patient).isEqualTo(PATIENT);
     }
@@ -148,6 +243,23 @@ class LaunchStoreRecordTest {
         assertThat(notes).containsOnlyKeys(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId);
         assertThat(LaunchStore.tokens(session, clientSession, launchId)).isEmpty();
         assertThat(LaunchStore.context(session, clientSession, launchId)).isPresent();
+    }
+
+    @Test
+    void a_one_note_launch_still_opens_and_moves_to_a_row_when_its_tokens_change() {
+        String launchId = LaunchStore.newLaunchId();
+        String record = "{\"context\":{\"launch_id\":\"" + launchId + "\",\"idp\":\"cerner-a\",\"tenant\":\"t\",\"patient\":\""
+                + PATIENT + "\",\"iat\":1},\"tokens\":{\"at\":\"" + ACCESS_TOKEN + "\",\"rt\":\"rt-note\",\"exp\":2,\"lifetime\":570,"
+                + "\"scope\":\"launch\",\"refreshed_at\":0}}";
+        notes.put(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, SessionSealer.seal(session, realm, record,
+                "realm-id|client-uuid|" + launchId + "|launch"));
+
+        assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-note");
+
+        LaunchStore.storeTokens(session, clientSession, opened(launchId), tokens("rt-2"));
+        assertThat(notes).containsOnly(Map.entry(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, LaunchStore.ROW_MARKER));
+        assertThat(LaunchStore.tokens(session, clientSession, launchId)).get().extracting(UpstreamTokens::refreshToken).isEqualTo("rt-2");
+        assertThat(LaunchStore.context(session, clientSession, launchId)).get().extracting(LaunchContext::patient).isEqualTo(PATIENT);
     }
 
     @Test
@@ -176,6 +288,7 @@ class LaunchStoreRecordTest {
         }
 
         assertThat(LaunchStore.launchIds(clientSession)).containsExactlyInAnyOrderElementsOf(ids.subList(2, 5));
+        assertThat(table.rows.keySet()).as("dropped launches leave the table too").containsExactlyInAnyOrderElementsOf(ids.subList(2, 5));
     }
 
     private void stage(LaunchContext context, UpstreamTokens tokens) {

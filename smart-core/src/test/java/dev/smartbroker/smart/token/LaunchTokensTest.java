@@ -33,6 +33,7 @@ import dev.smartbroker.smart.idp.SmartServices;
 import dev.smartbroker.smart.metrics.SmartMetrics;
 import dev.smartbroker.smart.tenant.SmartTenantConfig;
 import dev.smartbroker.smart.testing.ClientSessions;
+import dev.smartbroker.smart.testing.MemoryLaunchTable;
 import dev.smartbroker.smart.token.LaunchTokens.Refusal;
 import dev.smartbroker.smart.token.LaunchTokens.RefusedException;
 import dev.smartbroker.smart.token.LaunchTokens.Result;
@@ -72,6 +73,7 @@ class LaunchTokensTest {
     private final AtomicLong clock = new AtomicLong(T0);
     private final Map<String, String> notes = new ConcurrentHashMap<>();
     private final MemorySingleUseObjects store = new MemorySingleUseObjects();
+    private final MemoryLaunchTable table = new MemoryLaunchTable();
     private final KeyManager keys = mock(KeyManager.class);
     private final RealmModel realm = mock(RealmModel.class);
     private final ClientModel client = mock(ClientModel.class);
@@ -414,6 +416,7 @@ class LaunchTokensTest {
         KeycloakTransactionManager transactions = mock(KeycloakTransactionManager.class);
         when(session.keys()).thenReturn(keys);
         when(session.singleUseObjects()).thenReturn(store);
+        table.servedBy(session);
         when(session.getTransactionManager()).thenReturn(transactions);
         doAnswer(i -> afterCompletion.add(i.getArgument(0))).when(transactions).enlistAfterCompletion(any());
         return session;

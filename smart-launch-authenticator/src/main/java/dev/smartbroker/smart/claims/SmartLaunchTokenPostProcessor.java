@@ -13,6 +13,7 @@ import org.keycloak.protocol.oidc.token.TokenPostProcessor;
 import org.keycloak.protocol.oidc.token.TokenPostProcessorContext;
 import org.keycloak.protocol.oidc.utils.OAuth2Code;
 import org.keycloak.representations.RefreshToken;
+import org.keycloak.util.TokenUtil;
 
 /**
  * Binds the tokens of a launch to that launch: writes its id as the {@code smart_launch} claim into the access and
@@ -20,7 +21,8 @@ import org.keycloak.representations.RefreshToken;
  * (from the refresh token being redeemed). Refreshed tokens therefore keep their own launch whatever other launches
  * happen in the browser (docs/launch-isolation.md, experiment 4). It also drops the code's binding record once used; the
  * client session's launch list is kept bounded where launches are added ({@link LaunchStore#stage}), so that an exchange
- * writes nothing to the client session that Keycloak itself would not.
+ * writes nothing to the client session that Keycloak itself would not. An exchange that asks for {@code offline_access}
+ * marks its launch's row to live as long as the offline session ({@link LaunchStore#keepForOffline}).
  */
 final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
 
@@ -46,6 +48,9 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
                     .flatMap(id -> context(clientSessionCtx, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
+            if (launch.isPresent() && TokenUtil.isOfflineTokenRequested(clientSessionCtx.getScopeString())) {
+                LaunchStore.keepForOffline(session, clientSession, launch.get().launchId());
+            }
         } else if (context.requestRefreshToken() != null) {
             launch = launchOf(context.requestRefreshToken()).flatMap(id -> context(clientSessionCtx, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);

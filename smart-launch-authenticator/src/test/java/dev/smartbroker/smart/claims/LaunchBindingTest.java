@@ -23,6 +23,8 @@ import jakarta.ws.rs.core.MultivaluedHashMap;
 import dev.smartbroker.smart.Smart;
 import dev.smartbroker.smart.context.LaunchContext;
 import dev.smartbroker.smart.context.LaunchStore;
+import dev.smartbroker.smart.testing.ClientSessions;
+import dev.smartbroker.smart.testing.MemoryLaunchTable;
 import dev.smartbroker.smart.testing.MemorySingleUseObjects;
 import dev.smartbroker.smart.token.TokenResponse;
 import dev.smartbroker.smart.token.UpstreamTokens;
@@ -81,6 +83,7 @@ class LaunchBindingTest {
         }
     };
     private final KeycloakSession session = mock(KeycloakSession.class);
+    private final MemoryLaunchTable table = MemoryLaunchTable.in(session);
     private final KeycloakContext keycloakContext = mock(KeycloakContext.class);
     private final TokenManager tokens = mock(TokenManager.class);
     private final RealmModel realm = mock(RealmModel.class);
@@ -371,15 +374,7 @@ class LaunchBindingTest {
     }
 
     private AuthenticatedClientSessionModel clientSession(ClientModel client) {
-        Map<String, String> notes = new HashMap<>();
-        AuthenticatedClientSessionModel clientSession = mock(AuthenticatedClientSessionModel.class);
-        when(clientSession.getRealm()).thenReturn(realm);
-        when(clientSession.getClient()).thenReturn(client);
-        when(clientSession.getNotes()).thenReturn(notes);
-        when(clientSession.getNote(anyString())).thenAnswer(i -> notes.get(i.<String>getArgument(0)));
-        doAnswer(i -> notes.put(i.getArgument(0), i.getArgument(1))).when(clientSession).setNote(anyString(), anyString());
-        doAnswer(i -> notes.remove(i.<String>getArgument(0))).when(clientSession).removeNote(anyString());
-        return clientSession;
+        return ClientSessions.withNotes(realm, client, new HashMap<>());
     }
 
     private static ClientModel client(String uuid) {
