@@ -279,15 +279,18 @@ class LaunchTokenIT {
         KeycloakDatabase db = new KeycloakDatabase(env.keycloak().jdbcUrl());
         // Wait until Keycloak persisted the launch's client session (sessions are written behind the request).
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-        List<KeycloakDatabase.Hit> sealed = List.of();
+        List<KeycloakDatabase.Hit> marked = List.of();
         while (Instant.now().isBefore(deadline)) {
-            sealed = db.find(List.of("smart.launch.")).stream().filter(hit -> hit.table().contains("CLIENT_SESSION")).toList();
-            if (!sealed.isEmpty()) {
+            marked = db.find(List.of("smart.launch.")).stream().filter(hit -> hit.table().contains("CLIENT_SESSION")).toList();
+            if (!marked.isEmpty()) {
                 break;
             }
             Thread.sleep(500);
         }
-        assertThat(sealed).as("the launch's sealed tokens are persisted with the session").isNotEmpty();
+        assertThat(marked).as("the session's launches are persisted with it").isNotEmpty();
+        String launchId = launch.tokens().accessTokenClaims().path("smart_launch").asText();
+        assertThat(db.query("SELECT DATA FROM SMART_LAUNCH WHERE ID = ?", launchId)).as("the launch's sealed tokens are in its row")
+                .singleElement().satisfies(row -> assertThat((String) row.get("DATA")).startsWith("v2."));
 
         List<String> secrets = new ArrayList<>();
         for (IssuedToken token : env.simulator().issuedTokens()) {

@@ -56,7 +56,8 @@ class ServerSettingsIT {
             new Setting("identity-provider", "smart", "assertion-lifetime-seconds", "60"),
             new Setting("identity-provider", "smart", "launches-kept", "5"),
             new Setting("realm-restapi-extension", "smart", "jwks-max-age-seconds", "66"),
-            new Setting("realm-restapi-extension", "smart-launch", "pending-launch-seconds", "123"));
+            new Setting("realm-restapi-extension", "smart-launch", "pending-launch-seconds", "123"),
+            new Setting("jpa-entity-provider", "smart-launches", "cleanup-interval-seconds", "321"));
 
     enum Form { COMMAND_LINE, ENVIRONMENT, KEYCLOAK_CONF }
 

@@ -7,8 +7,10 @@ import java.util.regex.Pattern;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.CacheControl;
 import jakarta.ws.rs.core.MediaType;
@@ -24,11 +26,14 @@ import org.keycloak.models.RoleModel;
 import org.keycloak.services.managers.AppAuthManager;
 import org.keycloak.services.managers.AuthenticationManager;
 import org.keycloak.services.resource.RealmResourceProvider;
+import org.keycloak.timer.TimerProvider;
 
 /**
  * TEST ONLY. {@code GET|PUT /realms/master/it-clock/offset} with {@code {"seconds": n}}: reads or sets the offset of
  * Keycloak's clock ({@link Time}), which every expiry decision of Keycloak and of the broker reads. The offset is
  * process-wide (one node; the integration tests run one) and lasts until set again or the server stops.
+ * {@code POST /realms/master/it-clock/tasks/{name}} runs one of the server's scheduled tasks now (such as the deletion
+ * of expired launches), so that a test which moved the clock need not wait for the task's interval.
  *
  * <p>Two guards, both required: the caller is on loopback (the tests run on the server's machine; a proxy there would
  * still need the second guard), and it presents an access token of a user holding the master realm's {@code admin}
@@ -82,6 +87,24 @@ public final class ItClockResource implements RealmResourceProvider {
         Time.setOffset(seconds);
         LOG.infof("Clock offset set to %d s (was %d s)", seconds, previous);
         return seconds(seconds);
+    }
+
+    @POST
+    @Path("tasks/{name}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response runTask(@PathParam("name") String name) {
+        Response refused = refusal();
+        if (refused != null) {
+            return refused;
+        }
+        TimerProvider.TimerTaskContext task = session.getProvider(TimerProvider.class).getTasks().get(name);
+        if (task == null) {
+            return error(Response.Status.NOT_FOUND, "not_found", "No scheduled task of that name.");
+        }
+        // The runner opens a session and transaction of its own, as when the timer runs it.
+        task.getRunnable().run();
+        LOG.infof("Scheduled task %s run on request", name);
+        return Response.ok(Map.of("ran", name), MediaType.APPLICATION_JSON_TYPE).cacheControl(noStore()).build();
     }
 
     /** Why this request may not use the clock, or null when it may. */

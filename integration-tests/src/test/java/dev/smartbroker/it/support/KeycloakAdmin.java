@@ -66,6 +66,13 @@ public final class KeycloakAdmin {
                 .PUT(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
     }
 
+    /** POST of JSON to a server path outside the admin API, as the bootstrap admin. */
+    public Response postOnServer(String serverPath, Object body) {
+        return send(() -> HttpRequest.newBuilder(URI.create(baseUrl + serverPath))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body instanceof String s ? s : Json.write(body))));
+    }
+
     /** User events of a realm, newest first, optionally of given types. */
     public List<JsonNode> events(String realm, String... types) {
         StringBuilder path = new StringBuilder("/realms/" + realm + "/events?max=200");

@@ -14,8 +14,8 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * Reads what Keycloak persisted, through the same H2 database file (AUTO_SERVER mode), to show that secrets
- * never reach it in plain text.
+ * Reads what Keycloak persisted, through the same H2 database file (AUTO_SERVER mode): to show that secrets
+ * never reach it in plain text, and what the launch table holds.
  */
 public final class KeycloakDatabase {
 
@@ -83,6 +83,30 @@ public final class KeycloakDatabase {
             }
         }
         return count;
+    }
+
+    /** The rows a query with {@code ?} parameters returns, each as column name (upper case) to value. */
+    public List<java.util.Map<String, Object>> query(String sql, Object... parameters) throws SQLException {
+        List<java.util.Map<String, Object>> result = new ArrayList<>();
+        try (Connection connection = DriverManager.getConnection(jdbcUrl, "sa", "password");
+             java.sql.PreparedStatement statement = connection.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.length; i++) {
+                statement.setObject(i + 1, parameters[i]);
+            }
+            try (ResultSet rows = statement.executeQuery()) {
+                int columns = rows.getMetaData().getColumnCount();
+                while (rows.next()) {
+                    java.util.Map<String, Object> row = new java.util.LinkedHashMap<>();
+                    for (int c = 1; c <= columns; c++) {
+                        Object value = rows.getObject(c);
+                        row.put(rows.getMetaData().getColumnName(c).toUpperCase(java.util.Locale.ROOT),
+                                value instanceof Clob || value instanceof Blob || value instanceof byte[] ? text(rows, c) : value);
+                    }
+                    result.add(row);
+                }
+            }
+        }
+        return result;
     }
 
     private static String text(ResultSet rows, int column) throws SQLException {

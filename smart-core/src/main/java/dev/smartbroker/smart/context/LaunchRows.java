@@ -21,7 +21,7 @@ import org.keycloak.models.RealmModel;
 final class LaunchRows {
 
     /** Above the grace Keycloak gives a session past its expiry, and above any clock skew between nodes. */
-    static final long MARGIN_SECONDS = 3600;
+    static final long MARGIN_SECONDS = 600;
 
     private final EntityManager em;
 
