@@ -1,5 +1,6 @@
 package dev.smartbroker.smart.context;
 
+import java.util.Collection;
 import java.util.Optional;
 
 import jakarta.persistence.EntityManager;
@@ -46,8 +47,12 @@ final class LaunchRows {
         em.persist(new LaunchEntity(launchId, realm.getId(), client.getId(), now + onlineLifespan(realm), sealed));
     }
 
-    void delete(RealmModel realm, ClientModel client, String launchId) {
-        find(realm, client, launchId).ifPresent(this::remove);
+    /** Deletes these launches of this realm and client: one statement, nothing read first. */
+    void delete(RealmModel realm, ClientModel client, Collection<String> launchIds) {
+        if (!launchIds.isEmpty()) {
+            em.createNamedQuery(LaunchEntity.DELETE_OF_IDS).setParameter("ids", launchIds).setParameter("realmId", realm.getId())
+                    .setParameter("clientId", client.getId()).executeUpdate();
+        }
     }
 
     void remove(LaunchEntity row) {

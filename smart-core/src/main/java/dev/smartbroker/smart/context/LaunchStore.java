@@ -310,12 +310,18 @@ public final class LaunchStore {
             return;
         }
         ids.sort(Comparator.comparing((String id) -> id.indexOf(ID_SEPARATOR) == ORDERED_PREFIX_LENGTH).thenComparing(id -> id));
+        List<String> rows = new ArrayList<>();
         for (String id : ids.subList(0, ids.size() - keep)) {
             if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id))) {
-                LaunchRows.of(session).delete(clientSession.getRealm(), clientSession.getClient(), id);
+                rows.add(id);
             }
             clientSession.removeNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + id);
-            clientSession.removeNote(TOKENS_PREFIX + id);
+            if (clientSession.getNote(TOKENS_PREFIX + id) != null) {
+                clientSession.removeNote(TOKENS_PREFIX + id);
+            }
+        }
+        if (!rows.isEmpty()) {
+            LaunchRows.of(session).delete(clientSession.getRealm(), clientSession.getClient(), rows);
         }
     }
 

@@ -25,6 +25,7 @@ class LaunchStorePruneTest {
 
     LaunchStorePruneTest() {
         when(clientSession.getNotes()).thenReturn(notes);
+        when(clientSession.getNote(anyString())).thenAnswer(i -> notes.get(i.<String>getArgument(0)));
         doAnswer(i -> notes.remove(i.<String>getArgument(0))).when(clientSession).removeNote(anyString());
     }
 

@@ -41,6 +41,8 @@ final class Schedule {
         volatile long closesAt;
         volatile long openedAt;
         volatile long closedAt;
+        /** Wall-clock epoch milliseconds of opening and closing, to find the slot in a profile (JFR) of Keycloak. */
+        volatile long openedEpochMillis;
         volatile Instant simulatorOpened;
         volatile Instant simulatorClosed;
         volatile long keycloakCpuOpened;
@@ -157,8 +159,9 @@ final class Schedule {
         slot.simulatorClosed = simulatorClock.get();
         slot.keycloakCpuClosed = keycloakCpu.getAsLong();
         slot.jvmCpuClosed = jvmCpu.getAsLong();
-        progress.accept(String.format(java.util.Locale.ROOT, "  %-16s %6d launches %5d errors %6.1f s", slot.name(), slot.launches.size(),
-                slot.errorCount(), (slot.closedAt - slot.openedAt) / 1e9));
+        progress.accept(String.format(java.util.Locale.ROOT, "  %-16s %6d launches %5d errors %6.1f s [%d..%d]", slot.name(),
+                slot.launches.size(), slot.errorCount(), (slot.closedAt - slot.openedAt) / 1e9, slot.openedEpochMillis,
+                System.currentTimeMillis()));
         if (index + 1 < slots.size()) {
             open(index + 1);
         } else {
@@ -174,6 +177,7 @@ final class Schedule {
         long now = System.nanoTime();
         slot.closesAt = now + (slot.measured() ? slotNanos : warmupSlotNanos);
         slot.openedAt = now;
+        slot.openedEpochMillis = System.currentTimeMillis();
     }
 
     void recordLaunch(int index, long[] stepNanos, int requests) {
