@@ -57,7 +57,7 @@ public final class LaunchStore {
     static final String ROW_MARKER = "row";
     /** Launches of one app one session keeps unless configured otherwise; older ones are dropped beyond it. */
     public static final int DEFAULT_LAUNCHES_KEPT = 20;
-    /** Every kept launch is rewritten on each write of its session; past this, a setting is surely a typo. */
+    /** Past this, a setting is surely a typo (each kept launch is a row, and a marker in every session write). */
     public static final int MAX_LAUNCHES_KEPT = 100;
     /** The binding must outlive the remaining login steps and the code lifetime. */
     static final long BINDING_LIFESPAN_SECONDS = 600;
