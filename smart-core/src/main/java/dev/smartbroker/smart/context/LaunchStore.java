@@ -211,15 +211,18 @@ public final class LaunchStore {
      */
     public static void end(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context) {
         String launchId = context.launchId();
-        if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
-            LaunchRows rows = LaunchRows.of(session);
-            Optional<LaunchEntity> row = rows.find(clientSession.getRealm(), clientSession.getClient(), launchId);
-            if (row.isPresent() && !row.get().isOffline()) {
-                rows.remove(row.get());
-                return;
-            }
+        if (!ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
+            // Stored in the session before the table: it ends with the session (an offline session has its own copy).
+            return;
         }
-        rewrite(session, clientSession, context, null);
+        LaunchRows rows = LaunchRows.of(session);
+        rows.find(clientSession.getRealm(), clientSession.getClient(), launchId).ifPresent(row -> {
+            if (row.isOffline()) {
+                row.setData(seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(context, null)));
+            } else {
+                rows.remove(row);
+            }
+        });
     }
 
     /** Seals the launch again with other tokens; its caller has just opened it, so it is not opened once more here. */

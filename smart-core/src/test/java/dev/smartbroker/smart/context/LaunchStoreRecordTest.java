@@ -162,6 +162,16 @@ class LaunchStoreRecordTest {
     }
 
     @Test
+    void at_logout_a_launch_stored_in_the_session_before_the_table_gets_no_row() {
+        String launchId = LaunchStore.newLaunchId();
+        storeLegacy(launchId);
+
+        LaunchStore.end(session, clientSession, opened(launchId));
+
+        assertThat(table.rows).as("the session ends, and its notes with it").isEmpty();
+    }
+
+    @Test
     void a_launch_with_offline_tokens_outlives_the_online_session_without_its_ehr_tokens() {
         String launchId = LaunchStore.newLaunchId();
         stage(context(launchId), tokens("rt-1"));
