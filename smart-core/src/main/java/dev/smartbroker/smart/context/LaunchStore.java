@@ -196,11 +196,8 @@ public final class LaunchStore {
      * now lives as long as the offline session may, beyond the online session it was staged in.
      */
     public static void keepForOffline(KeycloakSession session, AuthenticatedClientSessionModel clientSession, String launchId) {
-        if (ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
-            LaunchRows rows = LaunchRows.of(session);
-            rows.find(clientSession.getRealm(), clientSession.getClient(), launchId)
-                    .ifPresent(row -> rows.keepOffline(row, clientSession.getRealm(), Time.currentTime()));
-        }
+        LaunchRows rows = LaunchRows.of(session);
+        tableRow(rows, clientSession, launchId).ifPresent(row -> rows.keepOffline(row, clientSession.getRealm(), Time.currentTime()));
     }
 
     /**
@@ -210,19 +207,22 @@ public final class LaunchStore {
      * @param context the launch's context as the caller opened it from this client session
      */
     public static void end(KeycloakSession session, AuthenticatedClientSessionModel clientSession, LaunchContext context) {
-        String launchId = context.launchId();
-        if (!ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
-            // Stored in the session before the table: it ends with the session (an offline session has its own copy).
-            return;
-        }
+        // A launch stored in the session before the table ends with the session (an offline session has its own copy).
         LaunchRows rows = LaunchRows.of(session);
-        rows.find(clientSession.getRealm(), clientSession.getClient(), launchId).ifPresent(row -> {
+        tableRow(rows, clientSession, context.launchId()).ifPresent(row -> {
             if (row.isOffline()) {
                 row.setData(seal(session, clientSession.getRealm(), clientSession.getClient(), new StoredLaunch(context, null)));
             } else {
                 rows.remove(row);
             }
         });
+    }
+
+    /** The row of a launch that this client session lists as kept in the launch table (not in a note of its own). */
+    private static Optional<LaunchEntity> tableRow(LaunchRows rows, AuthenticatedClientSessionModel clientSession, String launchId) {
+        return ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))
+                ? rows.find(clientSession.getRealm(), clientSession.getClient(), launchId)
+                : Optional.empty();
     }
 
     /** Seals the launch again with other tokens; its caller has just opened it, so it is not opened once more here. */
