@@ -2,6 +2,7 @@ package dev.smartbroker.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -21,6 +22,7 @@ import dev.smartbroker.it.support.CernerPages;
 import dev.smartbroker.it.support.Environment;
 import dev.smartbroker.it.support.Events;
 import dev.smartbroker.it.support.Http;
+import dev.smartbroker.it.support.KeycloakDatabase;
 import dev.smartbroker.it.support.Launches;
 import dev.smartbroker.it.support.OidcClient;
 import dev.smartbroker.it.support.SmartBrokerEnvironment;
@@ -233,13 +235,17 @@ class ClinicalWorkflowIT {
     }
 
     @Test
-    void beyond_twenty_launches_in_one_app_session_the_oldest_launch_is_the_one_dropped(Environment env) {
+    void beyond_twenty_launches_in_one_app_session_the_oldest_launch_is_the_one_dropped(Environment env) throws SQLException {
         Browser browser = new Browser();
         List<Launches.Launched> launched = new ArrayList<>();
         String[] patients = {"WILMA", "NANCY", "JOE", "HAILEY", "TIMMY"};
         for (int i = 0; i < 21; i++) {
             launched.add(launches.launch(browser, Environment.SANDBOX_TENANT, patients[i % patients.length], Launches.Binding.HANDLE));
         }
+        // The first launch's row is deleted as the 21st is staged; the others keep theirs.
+        KeycloakDatabase db = new KeycloakDatabase(env.keycloak().jdbcUrl());
+        assertThat(launchRows(db, launched.subList(0, 1))).as("rows of the dropped launch").isZero();
+        assertThat(launchRows(db, launched.subList(1, launched.size()))).as("rows of the kept launches").isEqualTo(20);
         // The first launch is gone: its refreshed tokens carry no patient (fail closed)...
         OidcClient.TokenResponse oldest = launched.get(0).client().refresh(launched.get(0).tokens().refreshToken());
         assertThat(oldest.status()).isEqualTo(200);
@@ -251,5 +257,15 @@ class ClinicalWorkflowIT {
             OidcClient.TokenResponse refreshed = launched.get(i).client().refresh(launched.get(i).tokens().refreshToken());
             assertThat(LaunchIsolationIT.patients(refreshed)).as("launch %d", i).containsOnly(expected);
         }
+    }
+
+    private static int launchRows(KeycloakDatabase db, List<Launches.Launched> launched) throws SQLException {
+        int rows = 0;
+        for (Launches.Launched launch : launched) {
+            String launchId = launch.tokens().accessTokenClaims().path("smart_launch").asText();
+            assertThat(launchId).isNotBlank();
+            rows += db.query("SELECT ID FROM SMART_LAUNCH WHERE ID = ?", launchId).size();
+        }
+        return rows;
     }
 }

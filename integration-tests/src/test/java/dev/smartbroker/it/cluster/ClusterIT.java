@@ -349,6 +349,25 @@ class ClusterIT {
     }
 
     @Test
+    @Order(2)
+    void logging_out_on_the_other_node_deletes_the_launch_row_in_the_shared_database() {
+        Browser browser = new Browser();
+        String handle = routing.openLaunchUri(browser, NANCY, a);
+        OidcClient.TokenResponse tokens = routing.exchange(routing.callback(routing.authorize(browser, handle, NodeRouting.only(a)),
+                NodeRouting.only(a)), a);
+        assertLaunchTokens(tokens, NANCY);
+        String launchId = tokens.accessTokenClaims().path("smart_launch").asText();
+        assertThat(launchId).matches("[0-9a-f]{11}-[A-Za-z0-9]{16}");
+        String rowCount = "select count(*) from smart_launch where id = '" + launchId + "'";
+        assertThat(postgres.query("keycloak", rowCount)).as("the launch's row, written through node A").isEqualTo("1");
+
+        Browser.Page logout = browser.follow(browser.get(b.realmUrl() + "/protocol/openid-connect/logout?client_id=" + NodeRouting.APP
+                + "&id_token_hint=" + tokens.idToken()));
+        assertThat(logout.status()).isLessThan(400);
+        assertThat(postgres.query("keycloak", rowCount)).as("the row after logout on node B").isEqualTo("0");
+    }
+
+    @Test
     @Order(3)
     void each_node_fetches_its_own_system_token_once_per_scope_set() {
         long before = clientCredentials();

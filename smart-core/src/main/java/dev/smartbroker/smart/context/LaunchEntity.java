@@ -19,15 +19,12 @@ import jakarta.persistence.Table;
 @Entity
 @Table(name = "SMART_LAUNCH")
 @NamedQueries({
-        @NamedQuery(name = LaunchEntity.DELETE_OF_IDS, query = "delete from LaunchEntity l where l.id in :ids"
-                + " and l.realmId = :realmId and l.clientId = :clientId"),
         @NamedQuery(name = LaunchEntity.DELETE_EXPIRED, query = "delete from LaunchEntity l where l.expires < :now"),
         @NamedQuery(name = LaunchEntity.DELETE_OF_REALM, query = "delete from LaunchEntity l where l.realmId = :realmId"),
         @NamedQuery(name = LaunchEntity.DELETE_OF_CLIENT, query = "delete from LaunchEntity l where l.realmId = :realmId and l.clientId = :clientId"),
 })
 public class LaunchEntity {
 
-    public static final String DELETE_OF_IDS = "smartLaunch.deleteOfIds";
     static final String DELETE_EXPIRED = "smartLaunch.deleteExpired";
     static final String DELETE_OF_REALM = "smartLaunch.deleteOfRealm";
     static final String DELETE_OF_CLIENT = "smartLaunch.deleteOfClient";

@@ -1,6 +1,7 @@
 package dev.smartbroker.smart.testing;
 
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.doAnswer;
@@ -8,7 +9,6 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.Collection;
 import java.util.Map;
 
 import jakarta.persistence.EntityExistsException;
@@ -45,37 +45,39 @@ public final class MemoryLaunchTable {
             return null;
         }).when(em).persist(any(LaunchEntity.class));
         doAnswer(i -> rows.remove(i.<LaunchEntity>getArgument(0).getId())).when(em).remove(any(LaunchEntity.class));
-        when(em.createNamedQuery(LaunchEntity.DELETE_OF_IDS)).thenAnswer(i -> deleteOfIds());
+        when(em.createNativeQuery(anyString())).thenAnswer(i -> deleteOfIds(i.getArgument(0)));
         JpaConnectionProvider jpa = mock(JpaConnectionProvider.class);
         when(jpa.getEntityManager()).thenReturn(em);
         when(session.getProvider(JpaConnectionProvider.class)).thenReturn(jpa);
         return this;
     }
 
-    /** The bulk delete of launches by id, of one realm and client. */
-    private Query deleteOfIds() {
-        Map<String, Object> parameters = new ConcurrentHashMap<>();
+    /**
+     * The delete of launches by id, of one realm and client ({@code LaunchRows}): parameter 1 is the realm, 2 the client,
+     * the others the ids. Any other statement fails the test.
+     */
+    private Query deleteOfIds(String sql) {
+        if (!sql.matches("delete from \\{h-schema\\}SMART_LAUNCH where REALM_ID = \\?1 and CLIENT_ID = \\?2 and ID in \\(\\?3(, \\?\\d+)*\\)")) {
+            throw new AssertionError("unexpected statement: " + sql);
+        }
+        Map<Integer, Object> parameters = new ConcurrentHashMap<>();
         Query query = mock(Query.class);
-        when(query.setParameter(anyString(), any())).thenAnswer(i -> {
+        when(query.setHint(anyString(), any())).thenReturn(query);
+        when(query.setParameter(anyInt(), any())).thenAnswer(i -> {
             parameters.put(i.getArgument(0), i.getArgument(1));
             return query;
         });
         when(query.executeUpdate()).thenAnswer(i -> {
-            Collection<?> ids = (Collection<?>) parameters.get("ids");
             int deleted = 0;
-            for (Object id : ids) {
-                LaunchEntity row = rows.get((String) id);
-                if (row != null && matches(row, parameters)) {
-                    rows.remove(id);
+            for (int p = 3; parameters.containsKey(p); p++) {
+                LaunchEntity row = rows.get((String) parameters.get(p));
+                if (row != null && row.getRealmId().equals(parameters.get(1)) && row.getClientId().equals(parameters.get(2))) {
+                    rows.remove(row.getId());
                     deleted++;
                 }
             }
             return deleted;
         });
         return query;
-    }
-
-    private static boolean matches(LaunchEntity row, Map<String, Object> parameters) {
-        return row.getRealmId().equals(parameters.get("realmId")) && row.getClientId().equals(parameters.get("clientId"));
     }
 }
