@@ -70,6 +70,13 @@ public final class TenantOverride implements AutoCloseable {
         return override;
     }
 
+    /** Sets the provider's "account linking only" switch. */
+    public static TenantOverride linkOnly(Environment env, String alias, boolean linkOnly) {
+        TenantOverride override = new TenantOverride(env, alias);
+        env.admin().update(override.path, rep -> rep.put("linkOnly", linkOnly));
+        return override;
+    }
+
     @Override
     public void close() {
         KeycloakAdmin.Response response = original == null ? env.admin().delete(path) : env.admin().put(path, original);

@@ -20,7 +20,10 @@ import org.keycloak.services.resource.RealmResourceProvider;
  */
 public final class Tenants {
 
-    /** A configured tenant (one EHR registration) that matched an {@code iss}. */
+    /**
+     * A configured tenant (one EHR registration) that matched an {@code iss}. {@code enabled}: its identity provider is
+     * switched on and not set to "account linking only", so that it can sign clinicians in.
+     */
     public record Tenant(String alias, String providerId, String tenantId, FhirBaseUrl fhirBaseUrl, boolean enabled,
                          String environment, Set<String> launchApps) {
     }
@@ -153,6 +156,6 @@ public final class Tenants {
 
     private static Optional<Tenant> tenant(SmartTenantConfig config) {
         return config.fhirBaseUrl().map(base -> new Tenant(config.getAlias(), config.getProviderId(), config.tenantId(), base,
-                config.isEnabled(), config.environment(), config.launchApps()));
+                config.isEnabled() && !Boolean.TRUE.equals(config.isLinkOnly()), config.environment(), config.launchApps()));
     }
 }

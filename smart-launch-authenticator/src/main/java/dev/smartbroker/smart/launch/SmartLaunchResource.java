@@ -88,7 +88,7 @@ public final class SmartLaunchResource {
         }
         Refusal refuseAtTenant = refuse.at(tenant.get());
         if (!tenant.get().enabled()) {
-            return refuseAtTenant.page(LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is disabled",
+            return refuseAtTenant.page(LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is disabled or for account linking only",
                     Tenants.profile(session, tenant.get().providerId()));
         }
         if (!LaunchableClients.isLaunchable(client)) {
