@@ -127,6 +127,29 @@ class EhrLaunchIT {
     }
 
     @Test
+    void the_app_s_authorization_request_sends_the_browser_straight_to_the_tenant_s_authorize_endpoint(Environment env) {
+        Launches launches = new Launches(env);
+        Browser browser = new Browser();
+        String handle = launches.handleOf(launches.openLaunchUri(browser, Environment.SANDBOX_TENANT, "WILMA", Environment.BROKER_CLIENT_ID));
+        OidcClient app = launches.app();
+        OidcClient.AuthorizationRequest request = app.authorizationRequest(Map.of("kc_launch", handle));
+
+        // One redirect, not two: no stop at Keycloak's broker login endpoint on the way.
+        Browser.Page toCerner = browser.get(request.url());
+        assertThat(toCerner.isRedirect()).as(toCerner.toString()).isTrue();
+        assertThat(toCerner.location()).startsWith(env.simulator().authorizationEndpoint(Environment.SANDBOX_TENANT) + "?");
+        Map<String, String> query = Browser.query(toCerner.location());
+        assertThat(query).containsKeys("state", "code_challenge", "launch")
+                .containsEntry("aud", env.simulator().fhirBase(Environment.SANDBOX_TENANT))
+                .containsEntry("redirect_uri", env.realmUrl() + "/broker/" + Environment.SANDBOX_IDP + "/endpoint");
+
+        // The state is bound to this login as through Keycloak's own redirector: the callback accepts it.
+        Browser.Page back = CernerPages.signInAndAllow(browser, toCerner, "portal", "portal", l -> l.startsWith(app.redirectUri()));
+        OidcClient.TokenResponse tokens = app.exchange(request, back.location());
+        assertThat(tokens.idTokenClaims().path("patient").asText()).isEqualTo("12724065");
+    }
+
+    @Test
     void after_warm_up_a_launch_costs_one_back_channel_call_the_code_exchange(Environment env) {
         Launches launches = new Launches(env);
         launches.launch(new Browser(), Environment.SANDBOX_TENANT, "TIMMY", Launches.Binding.HANDLE);

@@ -14,14 +14,23 @@ import org.jboss.logging.Logger;
 import org.keycloak.OAuth2Constants;
 import org.keycloak.constants.AdapterConstants;
 import org.keycloak.authentication.AuthenticationFlowContext;
+import org.keycloak.authentication.AuthenticationProcessor;
+import org.keycloak.broker.provider.AuthenticationRequest;
+import org.keycloak.broker.provider.UserAuthenticationIdentityProvider;
+import org.keycloak.broker.provider.util.IdentityBrokerState;
 import org.keycloak.authentication.authenticators.browser.IdentityProviderAuthenticator;
 import org.keycloak.events.Details;
 import org.keycloak.events.EventBuilder;
 import org.keycloak.models.AuthenticationExecutionModel;
 import org.keycloak.models.ClientModel;
+import org.keycloak.models.IdentityProviderModel;
 import org.keycloak.models.KeycloakSession;
+import org.keycloak.models.RealmModel;
 import org.keycloak.protocol.oidc.OIDCLoginProtocol;
 import org.keycloak.protocol.oidc.endpoints.AuthorizationEndpoint;
+import org.keycloak.services.Urls;
+import org.keycloak.services.managers.ClientSessionCode;
+import org.keycloak.services.resources.IdentityBrokerService;
 import org.keycloak.sessions.AuthenticationSessionModel;
 
 /**
@@ -172,7 +181,53 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         authSession.setClientNote(Smart.NOTE_LAUNCH, launch.launch());
         LOG.debugf("Launch of client %s via %s goes to SMART tenant %s", client.getClientId(), launch.mode(), launch.idpAlias());
         context.getEvent().detail(Smart.DETAIL_LAUNCH_MODE, launch.mode()).detail(Details.IDENTITY_PROVIDER, launch.idpAlias());
-        redirect(context, launch.idpAlias(), null);
+        sendToTenant(context, event, launch.idpAlias());
+    }
+
+    /**
+     * Sends the browser from the app's authorization request straight to the tenant's authorize endpoint.
+     *
+     * <p>Keycloak's own redirector ({@link IdentityProviderAuthenticator#redirect}) answers with a redirect to its broker
+     * login endpoint, which then builds the identity provider's request and redirects again: one more round trip of
+     * the clinician's browser per launch. This builds that same request here, from the same parts: the state bound to
+     * this authentication session's code, client and tab, and the broker's callback as {@code redirect_uri}. The
+     * callback checks the state as it does for Keycloak's redirector (docs/architecture.md §8.4).
+     */
+    private void sendToTenant(AuthenticationFlowContext context, EventBuilder event, String alias) {
+        KeycloakSession session = context.getSession();
+        RealmModel realm = context.getRealm();
+        AuthenticationSessionModel authSession = context.getAuthenticationSession();
+        IdentityProviderModel model = session.identityProviders().getByAlias(alias);
+        if (model == null || !model.isEnabled() || Boolean.TRUE.equals(model.isLinkOnly())) {
+            fail(context, event, LaunchErrors.Problem.TENANT_DISABLED,
+                    model != null && model.isEnabled() ? "tenant's identity provider is for account linking only"
+                            : "tenant's identity provider is missing or disabled");
+            return;
+        }
+        Response toTenant;
+        try {
+            UserAuthenticationIdentityProvider<?> provider = IdentityBrokerService.getIdentityProvider(session, model,
+                    UserAuthenticationIdentityProvider.class);
+            ClientSessionCode<AuthenticationSessionModel> code = new ClientSessionCode<>(session, realm, authSession);
+            code.setAction(AuthenticationSessionModel.Action.AUTHENTICATE.name());
+            ClientModel client = authSession.getClient();
+            IdentityBrokerState state = IdentityBrokerState.decoded(code.getOrGenerateCode(), client.getId(), client.getClientId(),
+                    authSession.getTabId(), provider.supportsLongStateParameter() ? AuthenticationProcessor.getClientData(session, authSession) : null);
+            String callback = Urls.identityProviderAuthnResponse(context.getUriInfo().getBaseUri(), alias, realm.getName()).toString();
+            toTenant = provider.performLogin(new AuthenticationRequest(session, realm, authSession, context.getHttpRequest(),
+                    session.getContext().getUri(), state, callback));
+        } catch (RuntimeException e) {
+            LOG.warnf("Could not start the login at SMART tenant %s for client %s: %s", alias, authSession.getClient().getClientId(),
+                    e.getClass().getSimpleName());
+            fail(context, event, LaunchErrors.Problem.SERVER_ERROR, "could not build the tenant's authorization request");
+            return;
+        }
+        if ("none".equals(authSession.getClientNote(OIDCLoginProtocol.PROMPT_PARAM))
+                && Boolean.parseBoolean(model.getConfig().get(ACCEPTS_PROMPT_NONE))) {
+            // As Keycloak's redirector does: the provider's answer to a forwarded prompt=none ends the login passively.
+            authSession.setAuthNote(AuthenticationProcessor.FORWARDED_PASSIVE_LOGIN, "true");
+        }
+        context.forceChallenge(toTenant);
     }
 
     private void noLaunch(AuthenticationFlowContext context, EventBuilder event) {
