@@ -10,16 +10,17 @@ import java.util.Locale;
  * Maven to Failsafe). Everything has a bound: rounds, seconds, launches per round, the run's wall-clock budget.
  *
  * @param concurrencies    virtual browsers per comparator, one Gatling run each ({@code bench.concurrency=1,8})
- * @param rounds           measured rounds per comparator and concurrency ({@code bench.rounds=8}: single rounds of one run
+ * @param rounds           measured rounds per comparator and concurrency ({@code bench.rounds=6}: single rounds of one run
  *                         range over ±0.2 around the ratio, so the median needs several)
  * @param seconds          length of one round ({@code bench.seconds=5})
  * @param warmupSeconds    length of the discarded warm-up round per comparator and concurrency, 0 for none
  *                         ({@code bench.warmup=20}: Keycloak's JIT is still warming up after 5 s)
  * @param jvmWarmupSeconds a discarded run before everything else, at the highest concurrency, broker and stock in
- *                         alternating slices of {@link #JVM_WARMUP_SLICE_SECONDS} s, 0 for none ({@code bench.jvmWarmup=240}):
+ *                         alternating slices of {@link #JVM_WARMUP_SLICE_SECONDS} s, 0 for none ({@code bench.jvmWarmup=300}):
  *                         with only the per-concurrency warm-up, Keycloak still got faster from round to round, the
  *                         broker more than stock (its code paths are more, and warmed by fewer launches); after 120 s
- *                         the JIT was still compiling at several seconds per 10 s of run on two cores
+ *                         the JIT was still compiling at several seconds per 10 s of run on two cores, and after 240 s
+ *                         one run's throughput was still half of what it reached later
  * @param tenants          identity providers in the realm for the second phase; 3 (the two demo tenants and the stock
  *                         comparator) runs no second phase ({@code bench.tenants=3}, e.g. 1000)
  * @param maxLaunchesPerRound launches one round may start, all browsers together ({@code bench.maxLaunches=20000})
@@ -51,8 +52,8 @@ record BenchSettings(List<Integer> concurrencies, int rounds, int seconds, int w
     static BenchSettings fromSystemProperties() {
         List<Integer> concurrencies = Arrays.stream(System.getProperty("bench.concurrency", "1,8").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).map(Integer::valueOf).toList();
-        return new BenchSettings(concurrencies, Integer.getInteger("bench.rounds", 8), Integer.getInteger("bench.seconds", 5),
-                Integer.getInteger("bench.warmup", 20), Integer.getInteger("bench.jvmWarmup", 240), Integer.getInteger("bench.tenants", BASE_TENANTS),
+        return new BenchSettings(concurrencies, Integer.getInteger("bench.rounds", 6), Integer.getInteger("bench.seconds", 5),
+                Integer.getInteger("bench.warmup", 20), Integer.getInteger("bench.jvmWarmup", 300), Integer.getInteger("bench.tenants", BASE_TENANTS),
                 Integer.getInteger("bench.maxLaunches", 20_000), Integer.getInteger("bench.maxMinutes", 8));
     }
 
