@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 
 import dev.smartbroker.smart.Smart;
@@ -216,13 +217,20 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
             String callback = Urls.identityProviderAuthnResponse(context.getUriInfo().getBaseUri(), alias, realm.getName()).toString();
             toTenant = provider.performLogin(new AuthenticationRequest(session, realm, authSession, context.getHttpRequest(),
                     session.getContext().getUri(), state, callback));
+        } catch (WebApplicationException e) {
+            // A provider's own answer, as Keycloak's broker login endpoint passes it on.
+            context.forceChallenge(e.getResponse());
+            return;
         } catch (RuntimeException e) {
+            // The exception's message may carry URLs of the request: its type at WARN, the whole of it at DEBUG.
             LOG.warnf("Could not start the login at SMART tenant %s for client %s: %s", alias, authSession.getClient().getClientId(),
                     e.getClass().getSimpleName());
+            LOG.debug("Building the tenant's authorization request failed", e);
             fail(context, event, LaunchErrors.Problem.SERVER_ERROR, "could not build the tenant's authorization request");
             return;
         }
-        if ("none".equals(authSession.getClientNote(OIDCLoginProtocol.PROMPT_PARAM))
+        if (toTenant.getStatusInfo().getFamily() == Response.Status.Family.REDIRECTION
+                && "none".equals(authSession.getClientNote(OIDCLoginProtocol.PROMPT_PARAM))
                 && Boolean.parseBoolean(model.getConfig().get(ACCEPTS_PROMPT_NONE))) {
             // As Keycloak's redirector does: the provider's answer to a forwarded prompt=none ends the login passively.
             authSession.setAuthNote(AuthenticationProcessor.FORWARDED_PASSIVE_LOGIN, "true");
