@@ -153,10 +153,7 @@ class LaunchErrorsIT {
         @Test
         void a_disabled_tenant(Environment env) {
             try (TenantOverride disabled = TenantOverride.enabled(env, Environment.SANDBOX_IDP, false)) {
-                JsonNode event = expectFailure("LOGIN_ERROR", "smart_tenant_disabled", 403, "EHR connection turned off",
-                        () -> launches.openLaunchUri(new Browser(), Environment.SANDBOX_TENANT, "WILMA", Environment.BROKER_CLIENT_ID), page -> { });
-                assertThat(event.path("details").path("identity_provider").asText()).isEqualTo(Environment.SANDBOX_IDP);
-                assertThat(event.path("details").path("smart_tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
+                expectTenantTurnedOff();
             }
         }
 
@@ -164,10 +161,15 @@ class LaunchErrorsIT {
         void a_tenant_for_account_linking_only(Environment env) {
             // Keycloak's "account linking only" provider cannot sign anyone in: the launch is refused before it starts.
             try (TenantOverride linkOnly = TenantOverride.linkOnly(env, Environment.SANDBOX_IDP, true)) {
-                JsonNode event = expectFailure("LOGIN_ERROR", "smart_tenant_disabled", 403, "EHR connection turned off",
-                        () -> launches.openLaunchUri(new Browser(), Environment.SANDBOX_TENANT, "WILMA", Environment.BROKER_CLIENT_ID), page -> { });
-                assertThat(event.path("details").path("identity_provider").asText()).isEqualTo(Environment.SANDBOX_IDP);
+                expectTenantTurnedOff();
             }
+        }
+
+        private void expectTenantTurnedOff() {
+            JsonNode event = expectFailure("LOGIN_ERROR", "smart_tenant_disabled", 403, "EHR connection turned off",
+                    () -> launches.openLaunchUri(new Browser(), Environment.SANDBOX_TENANT, "WILMA", Environment.BROKER_CLIENT_ID), page -> { });
+            assertThat(event.path("details").path("identity_provider").asText()).isEqualTo(Environment.SANDBOX_IDP);
+            assertThat(event.path("details").path("smart_tenant").asText()).isEqualTo(Environment.SANDBOX_TENANT);
         }
     }
 

@@ -163,7 +163,7 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         event.detail(Details.IDENTITY_PROVIDER, launch.idpAlias());
         tenant.ifPresent(t -> event.detail(Smart.DETAIL_TENANT, t.tenantId()));
         if (tenant.isEmpty() || !tenant.get().enabled()) {
-            fail(context, event, LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is missing or disabled");
+            fail(context, event, LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is missing, disabled or for account linking only");
             return;
         }
         if (!LaunchableClients.isLaunchable(client)) {
@@ -199,10 +199,9 @@ final class SmartLaunchAuthenticator extends IdentityProviderAuthenticator {
         RealmModel realm = context.getRealm();
         AuthenticationSessionModel authSession = context.getAuthenticationSession();
         IdentityProviderModel model = session.identityProviders().getByAlias(alias);
-        if (model == null || !model.isEnabled() || Boolean.TRUE.equals(model.isLinkOnly())) {
-            fail(context, event, LaunchErrors.Problem.TENANT_DISABLED,
-                    model != null && model.isEnabled() ? "tenant's identity provider is for account linking only"
-                            : "tenant's identity provider is missing or disabled");
+        if (model == null) {
+            // start() found the tenant usable (enabled, not link-only) in this request; only a removal since can miss.
+            fail(context, event, LaunchErrors.Problem.TENANT_DISABLED, "tenant's identity provider is missing");
             return;
         }
         Response toTenant;
