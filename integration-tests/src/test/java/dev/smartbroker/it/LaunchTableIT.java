@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.smartbroker.it.support.Browser;
 import dev.smartbroker.it.support.Clocks;
 import dev.smartbroker.it.support.Environment;
+import dev.smartbroker.it.support.Http;
 import dev.smartbroker.it.support.KeycloakDatabase;
 import dev.smartbroker.it.support.Launches;
 import dev.smartbroker.it.support.ShiftsTime;
@@ -82,6 +84,15 @@ class LaunchTableIT {
 
     @Test
     void a_launch_whose_app_took_offline_tokens_lives_as_long_as_offline_sessions_and_survives_logout() throws Exception {
+        withOfflineAccess(this::offlineLaunchSurvivesLogout);
+    }
+
+    @Test
+    void a_launch_held_by_an_offline_session_keeps_its_row_when_the_online_session_drops_it() throws Exception {
+        withOfflineAccess(this::offlineLaunchSurvivesPrune);
+    }
+
+    private void withOfflineAccess(SqlAction action) throws SQLException {
         String optionalScopes = "/realms/smart/clients/" + env.admin().clientUuid("smart", Launches.APP) + "/optional-client-scopes/";
         String offlineAccess = null;
         for (JsonNode scope : env.admin().get("/realms/smart/client-scopes").json()) {
@@ -92,18 +103,55 @@ class LaunchTableIT {
         assertThat(offlineAccess).as("Keycloak's offline_access client scope").isNotNull();
         env.admin().put(optionalScopes + offlineAccess, Map.of());
         try {
-            offlineLaunch();
+            action.run();
         } finally {
             env.admin().delete(optionalScopes + offlineAccess);
         }
     }
 
-    private void offlineLaunch() throws SQLException {
-        Browser browser = new Browser();
-        long before = Instant.now().getEpochSecond();
+    private interface SqlAction {
+        void run() throws SQLException;
+    }
+
+    private Launches.Launched offlineLaunch(Browser browser) {
         Launches.Launched launch = launches.launch(browser, Environment.SANDBOX_TENANT, "WILMA", Launches.Binding.HANDLE,
                 Map.of("scope", "openid profile offline_access"));
         assertThat(launch.tokens().json().path("scope").asText()).contains("offline_access");
+        return launch;
+    }
+
+    private void offlineLaunchSurvivesPrune() throws SQLException {
+        Browser browser = new Browser();
+        // The app has a session in this browser already (without one, Keycloak starts a new one at the next login).
+        String onlineId = launches.launch(browser, Environment.SANDBOX_TENANT, "JOE", Launches.Binding.HANDLE)
+                .tokens().accessTokenClaims().path("smart_launch").asText();
+        Launches.Launched offline = offlineLaunch(browser);
+        String offlineId = offline.tokens().accessTokenClaims().path("smart_launch").asText();
+        // 20 more launches in the same app session: it keeps 20 (the default) and drops the two before them.
+        List<String> later = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            later.add(launches.launch(browser, Environment.SANDBOX_TENANT, "JOE", Launches.Binding.HANDLE)
+                    .tokens().accessTokenClaims().path("smart_launch").asText());
+        }
+        assertThat(later).doesNotContain(offlineId).doesNotHaveDuplicates();
+        assertThat(row(onlineId)).as("the row of the dropped launch only the online session held").isNull();
+        assertThat(row(offlineId)).as("the row of the launch its offline session still holds").isNotNull();
+        assertThat(row(offlineId).get("OFFLINE_FLAG")).isEqualTo(true);
+
+        // The offline session still opens its launch, with the EHR's tokens: nothing ended it.
+        var refreshed = launches.app().refresh(offline.tokens().refreshToken());
+        assertThat(refreshed.status()).as(refreshed.json().toString()).isEqualTo(200);
+        assertThat(refreshed.accessTokenClaims().path("smart_launch").asText()).isEqualTo(offlineId);
+        assertThat(refreshed.json().path("patient").asText()).isEqualTo("12724065");
+        Http.Reply ehrToken = Http.get(env.realmUrl() + "/cerner/launch-token", refreshed.accessToken());
+        assertThat(ehrToken.status()).as(ehrToken.body()).isEqualTo(200);
+        assertThat(ehrToken.json().path("patient").asText()).isEqualTo("12724065");
+    }
+
+    private void offlineLaunchSurvivesLogout() throws SQLException {
+        Browser browser = new Browser();
+        long before = Instant.now().getEpochSecond();
+        Launches.Launched launch = offlineLaunch(browser);
         String launchId = launch.tokens().accessTokenClaims().path("smart_launch").asText();
 
         Map<String, Object> row = row(launchId);

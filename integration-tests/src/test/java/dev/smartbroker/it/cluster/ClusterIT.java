@@ -368,6 +368,21 @@ class ClusterIT {
     }
 
     @Test
+    @Order(2)
+    void beyond_twenty_launches_in_one_app_session_either_node_deletes_the_oldest_row_in_the_shared_database() {
+        Browser browser = new Browser();
+        List<String> launchIds = new ArrayList<>();
+        for (int i = 0; i < 21; i++) {
+            launchIds.add(fullLaunch(browser, i % 2 == 0 ? WILMA : JOE, i % 2 == 0 ? a : b).accessTokenClaims().path("smart_launch").asText());
+        }
+        assertThat(launchIds).allMatch(id -> id.matches("[0-9a-f]{11}-[A-Za-z0-9]{16}")).doesNotHaveDuplicates();
+        assertThat(postgres.query("keycloak", "select count(*) from smart_launch where id = '" + launchIds.get(0) + "'"))
+                .as("the oldest launch's row, after the 21st launch was staged on node A").isEqualTo("0");
+        assertThat(postgres.query("keycloak", "select count(*) from smart_launch where id in ('"
+                + String.join("', '", launchIds.subList(1, launchIds.size())) + "')")).as("the kept launches' rows").isEqualTo("20");
+    }
+
+    @Test
     @Order(3)
     void each_node_fetches_its_own_system_token_once_per_scope_set() {
         long before = clientCredentials();

@@ -82,7 +82,7 @@ public class LaunchEntity {
         this.expires = expires;
     }
 
-    boolean isOffline() {
+    public boolean isOffline() {
         return offline;
     }
 

@@ -32,6 +32,7 @@ final class LaunchRows {
      * (without it Hibernate flushes everything and treats every entity's cache as touched).
      */
     static final String NATIVE_SPACES = "org.hibernate.query.native.spaces";
+    private static final int FIRST_ID_PARAMETER = 4;
 
     private final EntityManager em;
 
@@ -57,33 +58,41 @@ final class LaunchRows {
     }
 
     /**
-     * Deletes these launches of this realm and client: one statement per {@value #IDS_PER_DELETE} ids, nothing read first,
-     * and no error for a row that is already gone (another request of the same session may have pruned it).
+     * Deletes these launches of this realm and client that no offline session holds: one statement per
+     * {@value #IDS_PER_DELETE} ids, nothing read first, and no error for a row that is already gone (another request of
+     * the same session may have pruned it). A launch that tokens of an offline session were issued for keeps its row: that
+     * session still opens it, and the row goes at its own expiry.
      *
      * <p>Native SQL on purpose: it is on the path of every launch that makes room, and Hibernate translates a JPQL
      * {@code delete} anew at each execution (it caches no plan for bulk statements), which the launch benchmark's
-     * profile showed as the largest part of a callback's staging. {@code {h-schema}} is Keycloak's database schema.
+     * profile showed as the largest part of a callback's staging. {@code {h-schema}} is Keycloak's database schema; the
+     * flag is a parameter, since not every database Keycloak supports has boolean literals.
      */
-    void delete(RealmModel realm, ClientModel client, Collection<String> launchIds) {
+    void deleteOnline(RealmModel realm, ClientModel client, Collection<String> launchIds) {
         List<String> ids = List.copyOf(launchIds);
         for (int from = 0; from < ids.size(); from += IDS_PER_DELETE) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IDS_PER_DELETE));
-            Query delete = em.createNativeQuery(deleteOfIds(chunk.size()))
+            Query delete = em.createNativeQuery(deleteOnlineOfIds(chunk.size()))
                     .setHint(NATIVE_SPACES, LaunchEntity.class)
                     .setParameter(1, realm.getId())
-                    .setParameter(2, client.getId());
+                    .setParameter(2, client.getId())
+                    .setParameter(3, Boolean.FALSE);
             for (int i = 0; i < chunk.size(); i++) {
-                delete.setParameter(i + 3, chunk.get(i));
+                delete.setParameter(i + FIRST_ID_PARAMETER, chunk.get(i));
             }
             delete.executeUpdate();
         }
     }
 
-    /** {@code delete} of {@code count} ids of one realm and client: parameters 1 and 2 are realm and client, then the ids. */
-    static String deleteOfIds(int count) {
-        StringBuilder sql = new StringBuilder("delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and ID in (");
+    /**
+     * {@code delete} of {@code count} ids of one realm and client not held offline: parameters 1 and 2 are realm and
+     * client, 3 the offline flag (false), then the ids.
+     */
+    static String deleteOnlineOfIds(int count) {
+        StringBuilder sql = new StringBuilder("delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and OFFLINE_FLAG = ?3"
+                + " and ID in (");
         for (int i = 0; i < count; i++) {
-            sql.append(i == 0 ? "?" : ", ?").append(i + 3);
+            sql.append(i == 0 ? "?" : ", ?").append(i + FIRST_ID_PARAMETER);
         }
         return sql.append(')').toString();
     }

@@ -305,7 +305,8 @@ public final class LaunchStore {
 
     /**
      * Keeps at most {@code keep} launches of a client session, dropping the oldest (ids made before launch ids carried
-     * their time count as the oldest); writes nothing when there are no more than that.
+     * their time count as the oldest); writes nothing when there are no more than that. A dropped launch's row goes too,
+     * unless tokens of an offline session were issued for it: that session holds the launch still.
      */
     static void prune(KeycloakSession session, AuthenticatedClientSessionModel clientSession, int keep) {
         List<String> ids = launchIds(clientSession);
@@ -324,7 +325,7 @@ public final class LaunchStore {
             }
         }
         if (!rows.isEmpty()) {
-            LaunchRows.of(session).delete(clientSession.getRealm(), clientSession.getClient(), rows);
+            LaunchRows.of(session).deleteOnline(clientSession.getRealm(), clientSession.getClient(), rows);
         }
     }
 

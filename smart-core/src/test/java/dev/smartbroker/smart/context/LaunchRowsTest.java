@@ -34,11 +34,11 @@ class LaunchRowsTest {
     }
 
     @Test
-    void the_delete_names_realm_and_client_first_then_each_id() {
-        assertThat(LaunchRows.deleteOfIds(1))
-                .isEqualTo("delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and ID in (?3)");
-        assertThat(LaunchRows.deleteOfIds(3))
-                .isEqualTo("delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and ID in (?3, ?4, ?5)");
+    void the_delete_names_realm_client_and_offline_flag_first_then_each_id() {
+        assertThat(LaunchRows.deleteOnlineOfIds(1)).isEqualTo(
+                "delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and OFFLINE_FLAG = ?3 and ID in (?4)");
+        assertThat(LaunchRows.deleteOnlineOfIds(3)).isEqualTo(
+                "delete from {h-schema}SMART_LAUNCH where REALM_ID = ?1 and CLIENT_ID = ?2 and OFFLINE_FLAG = ?3 and ID in (?4, ?5, ?6)");
     }
 
     @Test
@@ -54,16 +54,27 @@ class LaunchRowsTest {
         ids.add("other-realm");
         ids.add("already-gone");
 
-        LaunchRows.of(session).delete(realm, client, ids);
+        LaunchRows.of(session).deleteOnline(realm, client, ids);
 
         assertThat(table.rows).containsOnlyKeys("other-client", "other-realm");
         verify(session.getProvider(JpaConnectionProvider.class).getEntityManager(), times(3)).createNativeQuery(anyString());
     }
 
     @Test
+    void a_launch_held_by_an_offline_session_is_not_deleted() {
+        row("online", "realm-1", "client-1");
+        row("offline", "realm-1", "client-1");
+        table.rows.get("offline").setOffline(true);
+
+        LaunchRows.of(session).deleteOnline(realm, client, List.of("online", "offline"));
+
+        assertThat(table.rows).containsOnlyKeys("offline");
+    }
+
+    @Test
     void nothing_to_delete_sends_no_statement() {
         row("kept", "realm-1", "client-1");
-        LaunchRows.of(session).delete(realm, client, List.of());
+        LaunchRows.of(session).deleteOnline(realm, client, List.of());
         assertThat(table.rows).containsOnlyKeys("kept");
         verify(session.getProvider(JpaConnectionProvider.class).getEntityManager(), times(0)).createNativeQuery(anyString());
     }

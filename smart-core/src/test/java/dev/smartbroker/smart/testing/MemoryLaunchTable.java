@@ -45,7 +45,7 @@ public final class MemoryLaunchTable {
             return null;
         }).when(em).persist(any(LaunchEntity.class));
         doAnswer(i -> rows.remove(i.<LaunchEntity>getArgument(0).getId())).when(em).remove(any(LaunchEntity.class));
-        when(em.createNativeQuery(anyString())).thenAnswer(i -> deleteOfIds(i.getArgument(0)));
+        when(em.createNativeQuery(anyString())).thenAnswer(i -> deleteOnlineOfIds(i.getArgument(0)));
         JpaConnectionProvider jpa = mock(JpaConnectionProvider.class);
         when(jpa.getEntityManager()).thenReturn(em);
         when(session.getProvider(JpaConnectionProvider.class)).thenReturn(jpa);
@@ -53,11 +53,12 @@ public final class MemoryLaunchTable {
     }
 
     /**
-     * The delete of launches by id, of one realm and client ({@code LaunchRows}): parameter 1 is the realm, 2 the client,
-     * the others the ids. Any other statement fails the test.
+     * The delete of launches by id, of one realm and client, not held offline ({@code LaunchRows}): parameter 1 is the
+     * realm, 2 the client, 3 the offline flag, the others the ids. Any other statement fails the test.
      */
-    private Query deleteOfIds(String sql) {
-        if (!sql.matches("delete from \\{h-schema\\}SMART_LAUNCH where REALM_ID = \\?1 and CLIENT_ID = \\?2 and ID in \\(\\?3(, \\?\\d+)*\\)")) {
+    private Query deleteOnlineOfIds(String sql) {
+        if (!sql.matches("delete from \\{h-schema\\}SMART_LAUNCH where REALM_ID = \\?1 and CLIENT_ID = \\?2 and OFFLINE_FLAG = \\?3"
+                + " and ID in \\(\\?4(, \\?\\d+)*\\)")) {
             throw new AssertionError("unexpected statement: " + sql);
         }
         Map<Integer, Object> parameters = new ConcurrentHashMap<>();
@@ -69,9 +70,10 @@ public final class MemoryLaunchTable {
         });
         when(query.executeUpdate()).thenAnswer(i -> {
             int deleted = 0;
-            for (int p = 3; parameters.containsKey(p); p++) {
+            for (int p = 4; parameters.containsKey(p); p++) {
                 LaunchEntity row = rows.get((String) parameters.get(p));
-                if (row != null && row.getRealmId().equals(parameters.get(1)) && row.getClientId().equals(parameters.get(2))) {
+                if (row != null && row.getRealmId().equals(parameters.get(1)) && row.getClientId().equals(parameters.get(2))
+                        && parameters.get(3).equals(row.isOffline())) {
                     rows.remove(row.getId());
                     deleted++;
                 }
