@@ -22,9 +22,11 @@ import dev.smartbroker.it.support.Ports;
  * {@code target/}, listening on a free loopback port, set up with the commands of {@code docs/production.md}. As root
  * (CI), the server runs as the {@code postgres} OS user, since PostgreSQL refuses to run as root.
  */
-final class Postgres implements AutoCloseable {
+public final class Postgres implements AutoCloseable {
 
     static final String OS_USER = "postgres";
+    /** The database and user docs/production.md creates for Keycloak. */
+    private static final String KEYCLOAK_DATABASE = "keycloak";
 
     private final Path bin;
     private final Path data;
@@ -33,6 +35,9 @@ final class Postgres implements AutoCloseable {
     private final String user;
     private final int port;
     private final String superuserPassword;
+    /** The directory {@link #startOwn} made, removed at close; null when the caller owns it. */
+    private Path ownDir;
+    private String keycloakPassword;
 
     private Postgres(Path bin, Path data, Path socketDir, Path log, String user, int port, String superuserPassword) {
         this.bin = bin;
@@ -126,6 +131,40 @@ final class Postgres implements AutoCloseable {
         }
     }
 
+    /**
+     * A server of a benchmark's own, set up as docs/production.md sets one up, in a fresh directory under {@code /tmp}
+     * (as root, the {@code postgres} OS user must reach it, which it cannot in every build directory); {@link #close}
+     * removes it.
+     */
+    public static Postgres startOwn() throws IOException {
+        String dbPassword = ClusterFiles.randomSecret();
+        ProductionDoc doc = ProductionDoc.load(Path.of(System.getProperty("production.doc", "../docs/production.md")));
+        Path dir = Path.of("/tmp", "smartbroker-pg-" + ClusterFiles.randomSecret().substring(0, 12).toLowerCase(java.util.Locale.ROOT));
+        try {
+            Postgres postgres = start(doc, dir, dbPassword, "127.0.0.1/32");
+            postgres.ownDir = dir;
+            postgres.keycloakPassword = dbPassword;
+            return postgres;
+        } catch (IOException | RuntimeException e) {
+            ClusterFiles.deleteTree(dir);
+            throw e;
+        }
+    }
+
+    /** Keycloak's {@code db-url} for the database docs/production.md creates. */
+    public String keycloakJdbcUrl() {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + KEYCLOAK_DATABASE;
+    }
+
+    public String keycloakUsername() {
+        return KEYCLOAK_DATABASE;
+    }
+
+    /** The Keycloak user's password, for a server {@link #startOwn} started. */
+    public String keycloakPassword() {
+        return keycloakPassword;
+    }
+
     private static void chown(Path path, String owner) throws IOException {
         UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
         Files.setOwner(path, users.lookupPrincipalByName(owner));
@@ -183,6 +222,9 @@ final class Postgres implements AutoCloseable {
             System.err.println("Stopping PostgreSQL: " + e);
         } finally {
             ClusterFiles.deleteTree(socketDir);
+            if (ownDir != null) {
+                ClusterFiles.deleteTree(ownDir);
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.smartbroker.it.cluster.Postgres;
 import dev.smartbroker.simulator.AppRegistration;
 import dev.smartbroker.simulator.CernerSimulator;
 import dev.smartbroker.simulator.SimulatorConfig;
@@ -54,13 +55,23 @@ public final class Environment implements AutoCloseable {
     private final ManagedProcess sampleApp;
     private final String sampleAppUrl;
     private final KeycloakAdmin admin;
+    /** The shared Keycloak's own PostgreSQL server, when {@value #DATABASE_PROPERTY} asks for one; else null. */
+    private final Postgres postgres;
 
-    private Environment(CernerSimulator simulator, KeycloakServer keycloak, ManagedProcess sampleApp, String sampleAppUrl) {
+    /**
+     * The shared Keycloak's database: {@code h2} (the default, a file of its data directory) or {@value #POSTGRES}
+     * (a server of its own, set up as docs/production.md does; for the benchmarks: the ITs read H2 directly).
+     */
+    public static final String DATABASE_PROPERTY = "it.keycloak.database";
+    public static final String POSTGRES = "postgres";
+
+    private Environment(CernerSimulator simulator, KeycloakServer keycloak, ManagedProcess sampleApp, String sampleAppUrl, Postgres postgres) {
         this.simulator = simulator;
         this.keycloak = keycloak;
         this.sampleApp = sampleApp;
         this.sampleAppUrl = sampleAppUrl;
         this.admin = new KeycloakAdmin(keycloak.url());
+        this.postgres = postgres;
     }
 
     /**
@@ -106,6 +117,7 @@ public final class Environment implements AutoCloseable {
         CernerSimulator simulator = CernerSimulator.start(defaults.withTenants(tenants).withPort(Ports.free()));
         KeycloakServer keycloak = null;
         ManagedProcess sampleApp = null;
+        Postgres postgres = null;
         try {
             int sampleAppPort = Ports.free();
             String sampleAppUrl = "http://127.0.0.1:" + sampleAppPort;
@@ -124,11 +136,16 @@ public final class Environment implements AutoCloseable {
                 keycloakOptions.add("--spi-connections-http-client--default--max-connection-idle-time-millis=2000");
             }
             keycloakOptions.addAll(options.keycloakOptions());
+            KeycloakServer.Database database = null;
+            if (options.shared() && POSTGRES.equals(System.getProperty(DATABASE_PROPERTY, "h2"))) {
+                postgres = Postgres.startOwn();
+                database = KeycloakServer.Database.postgres(postgres.keycloakJdbcUrl(), postgres.keycloakUsername(), postgres.keycloakPassword());
+            }
             keycloak = KeycloakServer.start(home, Path.of(System.getProperty("providers.dir")),
                     resource("realms/demo/smart-realm.json"),
                     Map.of("SMART_SIMULATOR_URL", simulator.baseUrl(), "SAMPLE_APP_URL", sampleAppUrl),
                     keycloakOptions,
-                    work.resolve(options.shared() ? "keycloak.log" : "keycloak-" + options.name() + ".log"));
+                    work.resolve(options.shared() ? "keycloak.log" : "keycloak-" + options.name() + ".log"), database);
             registerBroker(simulator, keycloak);
 
             if (options.sampleApp()) {
@@ -138,13 +155,16 @@ public final class Environment implements AutoCloseable {
                         work.resolve("sample-app.log"));
                 sampleApp.awaitHttp200(sampleAppUrl + "/logged-out", Duration.ofMinutes(2));
             }
-            return new Environment(simulator, keycloak, sampleApp, sampleAppUrl);
+            return new Environment(simulator, keycloak, sampleApp, sampleAppUrl, postgres);
         } catch (IOException | RuntimeException e) {
             if (sampleApp != null) {
                 sampleApp.stop();
             }
             if (keycloak != null) {
                 keycloak.close();
+            }
+            if (postgres != null) {
+                postgres.close();
             }
             simulator.close();
             throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
@@ -215,6 +235,9 @@ public final class Environment implements AutoCloseable {
             sampleApp.stop();
         }
         keycloak.close();
+        if (postgres != null) {
+            postgres.close();
+        }
         simulator.close();
     }
 }

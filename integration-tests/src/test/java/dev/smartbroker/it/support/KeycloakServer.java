@@ -25,7 +25,35 @@ public final class KeycloakServer implements AutoCloseable {
 
     static final String REALM = "smart";
     /** Metrics on, as docs/production.md builds a node: MetricsIT scrapes the broker's meters at /metrics. */
-    private static final List<String> BUILD_OPTIONS = List.of("--db=dev-file", "--health-enabled=true", "--metrics-enabled=true");
+    private static final List<String> BUILD_OPTIONS = List.of("--health-enabled=true", "--metrics-enabled=true");
+
+    /**
+     * The database Keycloak runs on: H2 in a file of its data directory (the tests, and by default the benchmarks), or
+     * a PostgreSQL server as in production ({@code -Dbench.database=postgres} of the launch benchmark).
+     *
+     * @param kind Keycloak's {@code db} build option
+     */
+    public record Database(String kind, String url, String username, String password) {
+
+        /** H2 in AUTO_SERVER mode on {@code port}: see {@link KeycloakServer#jdbcUrl(Path, int)}. */
+        static Database h2(Path data, int port) {
+            return new Database("dev-file", jdbcUrl(data, port), "sa", "password");
+        }
+
+        public static Database postgres(String url, String username, String password) {
+            return new Database("postgres", url, username, password);
+        }
+
+        boolean h2() {
+            return "dev-file".equals(kind);
+        }
+
+        List<String> buildOptions() {
+            List<String> options = new ArrayList<>(List.of("--db=" + kind));
+            options.addAll(BUILD_OPTIONS);
+            return options;
+        }
+    }
 
     /**
      * Binds the TCP server that H2's {@code AUTO_SERVER} mode opens (so that the tests can read the database while
@@ -58,9 +86,14 @@ public final class KeycloakServer implements AutoCloseable {
 
     public static KeycloakServer start(Path home, Path providers, String realmJson, Map<String, String> env,
                                        List<String> runtimeOptions, Path log) throws IOException {
+        return start(home, providers, realmJson, env, runtimeOptions, log, null);
+    }
+
+    /** @param database where Keycloak keeps its data; null for H2 in its data directory */
+    public static KeycloakServer start(Path home, Path providers, String realmJson, Map<String, String> env,
+                                       List<String> runtimeOptions, Path log, Database database) throws IOException {
         Files.createDirectories(log.getParent());
         deployProviders(home, providers);
-        buildIfNeeded(home, log.resolveSibling("keycloak-build.log"));
 
         Path data = home.resolve("data");
         deleteTree(data);
@@ -71,12 +104,12 @@ public final class KeycloakServer implements AutoCloseable {
         Ports.Reservation ports = Ports.reserve(3);
         int httpPort = ports.port(0);
         int managementPort = ports.port(1);
-        int databasePort = ports.port(2);
+        Database db = database != null ? database : Database.h2(data, ports.port(2));
+        buildIfNeeded(home, log.resolveSibling("keycloak-build.log"), db.buildOptions());
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
                 "--http-enabled=true", "--http-host=127.0.0.1", "--http-port=" + httpPort,
                 "--http-management-port=" + managementPort, "--hostname-strict=false", "--cache=local", "--import-realm",
-                "--db-url=" + jdbcUrl(data, databasePort),
-                "--db-username=sa", "--db-password=password",
+                "--db-url=" + db.url(), "--db-username=" + db.username(), "--db-password=" + db.password(),
                 // Our DEBUG lines let the tests see what happened; a benchmark sets the production level instead.
                 "--log-level=" + System.getProperty("it.keycloak.logLevel", "INFO,dev.smartbroker:debug")));
         command.addAll(runtimeOptions);
@@ -88,11 +121,13 @@ public final class KeycloakServer implements AutoCloseable {
         if (!javaOptsAppend.isBlank()) {
             environment.merge("JAVA_OPTS_APPEND", javaOptsAppend, (given, ours) -> given + " " + ours);
         }
-        // H2's AUTO_SERVER listens on every interface and publishes the host's address unless h2.bindAddress is set.
-        environment.merge("JAVA_OPTS_APPEND", H2_LOOPBACK, (given, ours) -> given + " " + ours);
+        if (db.h2()) {
+            // H2's AUTO_SERVER listens on every interface and publishes the host's address unless h2.bindAddress is set.
+            environment.merge("JAVA_OPTS_APPEND", H2_LOOPBACK, (given, ours) -> given + " " + ours);
+        }
         ports.release();
         ManagedProcess process = ManagedProcess.start("keycloak", command, home, environment, log);
-        KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort, jdbcUrl(data, databasePort));
+        KeycloakServer server = new KeycloakServer(process, "http://127.0.0.1:" + httpPort, home, managementPort, db.url());
         process.awaitHttp200("http://127.0.0.1:" + managementPort + "/health/ready", Duration.ofMinutes(3));
         return server;
     }
@@ -111,14 +146,14 @@ public final class KeycloakServer implements AutoCloseable {
         }
     }
 
-    private static void buildIfNeeded(Path home, Path log) throws IOException {
-        String fingerprint = fingerprint(home.resolve("providers"));
+    private static void buildIfNeeded(Path home, Path log, List<String> buildOptions) throws IOException {
+        String fingerprint = fingerprint(home.resolve("providers"), buildOptions);
         Path marker = home.resolve(".smart-broker-build");
         if (Files.exists(marker) && Files.readString(marker).equals(fingerprint)) {
             return;
         }
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "build"));
-        command.addAll(BUILD_OPTIONS);
+        command.addAll(buildOptions);
         ProcessBuilder builder = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         try {
@@ -135,10 +170,10 @@ public final class KeycloakServer implements AutoCloseable {
         Files.writeString(marker, fingerprint);
     }
 
-    private static String fingerprint(Path providers) throws IOException {
+    private static String fingerprint(Path providers, List<String> buildOptions) throws IOException {
         try (Stream<Path> jars = Files.list(providers)) {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(String.join(" ", BUILD_OPTIONS).getBytes(StandardCharsets.UTF_8));
+            digest.update(String.join(" ", buildOptions).getBytes(StandardCharsets.UTF_8));
             for (Path jar : jars.sorted().toList()) {
                 digest.update(jar.getFileName().toString().getBytes(StandardCharsets.UTF_8));
                 try (InputStream in = Files.newInputStream(jar)) {
@@ -214,7 +249,7 @@ public final class KeycloakServer implements AutoCloseable {
         return home;
     }
 
-    /** JDBC URL of the server's H2 database (AUTO_SERVER mode, so tests may connect while it runs). */
+    /** JDBC URL of the server's database: H2 in AUTO_SERVER mode unless started on another, so tests may connect while it runs. */
     public String jdbcUrl() {
         return jdbcUrl;
     }

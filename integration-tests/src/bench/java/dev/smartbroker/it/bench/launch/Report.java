@@ -124,7 +124,9 @@ final class Report {
         r.add("Launch benchmark: whole EHR launches through the broker vs Keycloak's stock oidc brokering, same Keycloak, same simulated Cerner tenant");
         r.add("Keycloak %s (pid %s, %s), JDK %s, %d cores; load average %s at start, %s at the end; %.0f s in all",
                 env.keycloak().home().getFileName().toString().replace("keycloak-", ""), cpu.found() ? String.valueOf(cpu.keycloakPid()) : "not found",
-                "log level " + System.getProperty("it.keycloak.logLevel", "INFO,dev.smartbroker:debug (as in the ITs)"), Runtime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
+                "log level " + System.getProperty("it.keycloak.logLevel", "INFO,dev.smartbroker:debug (as in the ITs)") + ", database "
+                        + (env.keycloak().jdbcUrl().startsWith("jdbc:postgresql:") ? "PostgreSQL (a server of its own, on loopback)" : "H2 (dev-file)"),
+                Runtime.version(), Runtime.getRuntime().availableProcessors(), loadBefore,
                 loadAfter, elapsed.toMillis() / 1000.0);
         r.add("%s; broker and stock rounds alternate (A B, B A, ...); Gatling %s virtual browsers, closed model", settings.describe(), "3.15.1");
         r.add("broker: createLaunch -> Launch URI -> app /auth (PKCE S256, kc_launch) -> Cerner authorize -> broker callback -> code exchange;"
