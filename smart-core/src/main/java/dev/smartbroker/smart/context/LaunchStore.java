@@ -42,7 +42,8 @@ import org.keycloak.util.JsonSerialization;
  *
  * <p>Which launch a token belongs to is decided once, at code exchange, by a single-use record keyed by the
  * app's PKCE challenge for this very authorization request, and then carried in the tokens' {@code smart_launch}
- * claim; never by "the latest launch of this session" (docs/launch-isolation.md, experiment 4).
+ * claim; never by "the latest launch of this session" (docs/launch-isolation.md, experiment 4). That record also
+ * carries a copy of the sealed launch, so that the code exchange reads no row.
  */
 public final class LaunchStore {
 
@@ -64,6 +65,7 @@ public final class LaunchStore {
     private static final String BINDING_LAUNCH = "launch";
     private static final String BINDING_CLIENT = "client";
     private static final String BINDING_CONFLICT = "conflict";
+    private static final String BINDING_RECORD = "record";
     private static final String CLAIM_SUFFIX = ".claimed";
     private static final String CONFLICT_SUFFIX = ".conflict";
     private static final char ID_SEPARATOR = '-';
@@ -88,7 +90,8 @@ public final class LaunchStore {
         ClientModel client = authSession.getClient();
         String launchId = context.launchId();
         makeRoom(session, authSession, clinician, Math.max(1, kept));
-        LaunchRows.of(session).insert(realm, client, launchId, seal(session, realm, client, new StoredLaunch(context, tokens)), Time.currentTime());
+        String sealed = seal(session, realm, client, new StoredLaunch(context, tokens));
+        LaunchRows.of(session).insert(realm, client, launchId, sealed, Time.currentTime());
         authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, ROW_MARKER);
         String challenge = authSession.getClientNote(OIDCLoginProtocol.CODE_CHALLENGE_PARAM);
         if (challenge == null || challenge.isBlank()) {
@@ -99,7 +102,8 @@ public final class LaunchStore {
         String key = Smart.RECORD_BINDING_PREFIX + challenge;
         // Atomic, also across nodes: of two launches staged at once with one challenge, exactly one claims it.
         if (records.putIfAbsent(key + CLAIM_SUFFIX, BINDING_LIFESPAN_SECONDS)) {
-            records.put(key, BINDING_LIFESPAN_SECONDS, Map.of(BINDING_LAUNCH, launchId, BINDING_CLIENT, client.getId()));
+            // The record rides along, so that the code exchange opens it without reading the row it was written to here.
+            records.put(key, BINDING_LIFESPAN_SECONDS, Map.of(BINDING_LAUNCH, launchId, BINDING_CLIENT, client.getId(), BINDING_RECORD, sealed));
         } else {
             // The same challenge on two launches: neither may receive context, since neither can be told apart. The
             // conflict has a key of its own, so the first launch's binding, written later or not, cannot hide it.
@@ -110,18 +114,30 @@ public final class LaunchStore {
 
     // ---------------------------------------------------------------- at token issue
 
+    /**
+     * A launch a token is being issued for: its id, and, when it comes from the binding of the authorization request,
+     * the sealed record staged with it (null otherwise, or for a binding written before the record rode along).
+     */
+    public record Bound(String launchId, String sealed) {
+
+        /** A launch known by its id only (from a token's claim): its record is read from its row. */
+        public static Bound of(String launchId) {
+            return new Bound(launchId, null);
+        }
+    }
+
     /** The launch bound to the authorization request whose PKCE challenge this is, if it was issued to this client. */
-    public static Optional<String> boundLaunch(KeycloakSession session, ClientModel client, String codeChallenge) {
+    public static Optional<Bound> boundLaunch(KeycloakSession session, ClientModel client, String codeChallenge) {
         if (codeChallenge == null) {
             return Optional.empty();
         }
         String key = Smart.RECORD_BINDING_PREFIX + codeChallenge;
         Map<String, String> record = session.singleUseObjects().get(key);
         if (record == null || record.containsKey(BINDING_CONFLICT) || session.singleUseObjects().contains(key + CONFLICT_SUFFIX)
-                || !client.getId().equals(record.get(BINDING_CLIENT))) {
+                || !client.getId().equals(record.get(BINDING_CLIENT)) || record.get(BINDING_LAUNCH) == null) {
             return Optional.empty();
         }
-        return Optional.ofNullable(record.get(BINDING_LAUNCH));
+        return Optional.of(new Bound(record.get(BINDING_LAUNCH), record.get(BINDING_RECORD)));
     }
 
     /** Drops the binding once the code was exchanged; the launch id then travels in the tokens. */
@@ -160,6 +176,29 @@ public final class LaunchStore {
             }
         }
         return stored.filter(l -> l.context() != null && launchId.equals(l.context().launchId()));
+    }
+
+    /**
+     * A launch of this client session, if it is still known. A record that came with the authorization request's
+     * binding opens as it is: it was staged in the same callback as the row, and nothing changes a row before its
+     * first tokens are issued (its EHR tokens are refreshed only for a token of Keycloak's). The session must still
+     * list the launch as kept in the table, so a launch dropped meanwhile stays dropped.
+     */
+    public static Optional<StoredLaunch> launch(KeycloakSession session, AuthenticatedClientSessionModel clientSession, Bound bound) {
+        if (bound.sealed() == null || clientSession == null) {
+            return launch(session, clientSession, bound.launchId());
+        }
+        String launchId = bound.launchId();
+        if (!ROW_MARKER.equals(clientSession.getNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId))) {
+            return Optional.empty();
+        }
+        return open(session, clientSession.getRealm(), clientSession.getClient(), launchId, bound.sealed())
+                .filter(l -> l.context() != null && launchId.equals(l.context().launchId()));
+    }
+
+    /** The context of a launch of this client session, if the launch is still known ({@link #launch(KeycloakSession, AuthenticatedClientSessionModel, Bound)}). */
+    public static Optional<LaunchContext> context(KeycloakSession session, AuthenticatedClientSessionModel clientSession, Bound bound) {
+        return launch(session, clientSession, bound).map(StoredLaunch::context);
     }
 
     private static Optional<StoredLaunch> open(KeycloakSession session, RealmModel realm, ClientModel client, String launchId, String sealed) {

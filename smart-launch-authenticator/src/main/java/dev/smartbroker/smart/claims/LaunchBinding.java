@@ -46,8 +46,8 @@ public final class LaunchBinding {
         if (cached != null) {
             return cached == NONE ? Optional.empty() : Optional.of(cached);
         }
-        Optional<LaunchContext> context = launchId(session, clientSessionCtx)
-                .flatMap(id -> LaunchStore.context(session, clientSessionCtx.getClientSession(), id));
+        Optional<LaunchContext> context = launch(session, clientSessionCtx)
+                .flatMap(bound -> LaunchStore.context(session, clientSessionCtx.getClientSession(), bound));
         clientSessionCtx.setAttribute(ATTRIBUTE, context.orElse(NONE));
         return context;
     }
@@ -63,7 +63,7 @@ public final class LaunchBinding {
         clientSessionCtx.setAttribute(ATTRIBUTE, context.orElse(NONE));
     }
 
-    private static Optional<String> launchId(KeycloakSession session, ClientSessionContext clientSessionCtx) {
+    private static Optional<LaunchStore.Bound> launch(KeycloakSession session, ClientSessionContext clientSessionCtx) {
         String grantType = clientSessionCtx.getAttribute(Constants.GRANT_TYPE, String.class);
         HttpRequest request = session.getContext().getHttpRequest();
         if (OAuth2Constants.AUTHORIZATION_CODE.equals(grantType)) {
@@ -75,7 +75,7 @@ public final class LaunchBinding {
             return LaunchStore.boundLaunch(session, clientSessionCtx.getClientSession().getClient(), challenge);
         }
         if (OAuth2Constants.REFRESH_TOKEN.equals(grantType)) {
-            return claim(session, form(request).getFirst(OAuth2Constants.REFRESH_TOKEN));
+            return claim(session, form(request).getFirst(OAuth2Constants.REFRESH_TOKEN)).map(LaunchStore.Bound::of);
         }
         if (grantType != null) {
             // client_credentials, password, token exchange, CIBA...: no EHR launch behind them.
@@ -87,7 +87,7 @@ public final class LaunchBinding {
             MultivaluedMap<String, String> form = form(request);
             bearer = form.getFirst(OAuth2Constants.ACCESS_TOKEN) != null ? form.getFirst(OAuth2Constants.ACCESS_TOKEN) : form.getFirst("token");
         }
-        return claim(session, bearer);
+        return claim(session, bearer).map(LaunchStore.Bound::of);
     }
 
     /** The {@code smart_launch} claim of a token Keycloak signed, or empty when it is not one. */

@@ -45,14 +45,14 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
         Optional<LaunchContext> launch;
         if (code != null) {
             launch = LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
-                    .flatMap(id -> context(clientSessionCtx, clientSession, id));
+                    .flatMap(bound -> context(clientSessionCtx, clientSession, bound));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
             if (launch.isPresent() && TokenUtil.isOfflineTokenRequested(clientSessionCtx.getScopeString())) {
                 LaunchStore.keepForOffline(session, clientSession, launch.get().launchId());
             }
         } else if (context.requestRefreshToken() != null) {
-            launch = launchOf(context.requestRefreshToken()).flatMap(id -> context(clientSessionCtx, clientSession, id));
+            launch = launchOf(context.requestRefreshToken()).flatMap(id -> context(clientSessionCtx, clientSession, LaunchStore.Bound.of(id)));
             LaunchBinding.remember(clientSessionCtx, launch);
         } else {
             launch = LaunchBinding.resolve(session, clientSessionCtx);
@@ -69,9 +69,10 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
     }
 
     /** The launch's context: as the mappers of this token response already opened it, or opened now. */
-    private Optional<LaunchContext> context(ClientSessionContext clientSessionCtx, AuthenticatedClientSessionModel clientSession, String launchId) {
-        Optional<LaunchContext> known = LaunchBinding.known(clientSessionCtx, launchId);
-        return known.isPresent() ? known : LaunchStore.context(session, clientSession, launchId);
+    private Optional<LaunchContext> context(ClientSessionContext clientSessionCtx, AuthenticatedClientSessionModel clientSession,
+                                            LaunchStore.Bound bound) {
+        Optional<LaunchContext> known = LaunchBinding.known(clientSessionCtx, bound.launchId());
+        return known.isPresent() ? known : LaunchStore.context(session, clientSession, bound);
     }
 
     private static Optional<String> launchOf(RefreshToken token) {

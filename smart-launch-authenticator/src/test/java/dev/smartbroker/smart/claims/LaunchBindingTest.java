@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.clearInvocations;
 import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import javax.crypto.spec.SecretKeySpec;
 
+import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedHashMap;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.keycloak.OAuth2Constants;
+import org.keycloak.connections.jpa.JpaConnectionProvider;
 import org.keycloak.crypto.Algorithm;
 import org.keycloak.crypto.KeyUse;
 import org.keycloak.crypto.KeyWrapper;
@@ -189,6 +192,38 @@ class LaunchBindingTest {
             assertThat(codeExchange(appSession, V1)).as("the binding is used up").isEmpty();
             assertThat(codeExchange(appSession, V2)).as("the other launch's binding is untouched")
                     .get().extracting(LaunchContext::patient).isEqualTo("patient-2");
+        }
+
+        @Test
+        void the_code_exchange_opens_the_launch_from_its_binding_without_reading_its_row() {
+            stage(appSession, app, L1, "patient-1", V1);
+            EntityManager em = session.getProvider(JpaConnectionProvider.class).getEntityManager();
+            clearInvocations(em);
+
+            assertThat(codeExchange(appSession, V1)).get().extracting(LaunchContext::patient).isEqualTo("patient-1");
+            verify(em, never()).find(any(), any());
+        }
+
+        @Test
+        void a_launch_dropped_from_the_session_after_its_callback_does_not_open_from_its_binding() {
+            stage(appSession, app, L1, "patient-1", V1);
+            appSession.getNotes().remove(Smart.NOTE_LAUNCH_RECORD_PREFIX + L1);
+
+            assertThat(codeExchange(appSession, V1)).isEmpty();
+        }
+
+        @Test
+        void a_binding_written_without_the_record_opens_the_launch_from_its_row() {
+            stage(appSession, app, L1, "patient-1", V1);
+            // As a node of the version before wrote it (a rolling update): the launch and client only.
+            String key = Smart.RECORD_BINDING_PREFIX + challenge(V1);
+            Map<String, String> binding = new HashMap<>(store.get(key));
+            assertThat(binding.remove("record")).as("the record rides along").startsWith("v2.");
+            store.put(key, 600, binding);
+
+            assertThat(codeExchange(appSession, V1)).get().extracting(LaunchContext::patient).isEqualTo("patient-1");
+            table.rows.clear();
+            assertThat(codeExchange(appSession, V1)).as("without the record, the row is what counts").isEmpty();
         }
 
         @Test
