@@ -7,6 +7,8 @@ import jakarta.persistence.NamedQueries;
 import jakarta.persistence.NamedQuery;
 import jakarta.persistence.Table;
 
+import org.keycloak.connections.jpa.AsynchronousCommitAllowed;
+
 /**
  * One launch, as a row of its own ({@code SMART_LAUNCH}, created by {@code META-INF/smart-launch-changelog.xml}):
  * written once at the EHR callback, read by its id when tokens are issued, rewritten only when the EHR's tokens change.
@@ -15,6 +17,13 @@ import jakarta.persistence.Table;
  *
  * <p>{@code data} is the sealed {@link StoredLaunch}, bound by its associated data to realm, client and launch id, as
  * the note was. No column holds a patient, a token or anything else of the launch in plain text.
+ *
+ * <p>A launch is session data, and commits as Keycloak commits its sessions' rows ({@link AsynchronousCommitAllowed}):
+ * on PostgreSQL, a transaction that writes only such rows does not wait for its write-ahead log to reach the disk.
+ * What a database crash can then lose is the last moment's writes, as for the sessions: a launch staged in it fails
+ * closed (no context); a refresh of its EHR tokens is lost and made again at the next call (where the EHR rotates
+ * refresh tokens, the launch is then over). Without it, the EHR callback, the one request of a
+ * launch that writes a row here, waited for the disk where a stock login does not (docs/architecture.md §8.4).
  */
 @Entity
 @Table(name = "SMART_LAUNCH")
@@ -23,7 +32,7 @@ import jakarta.persistence.Table;
         @NamedQuery(name = LaunchEntity.DELETE_OF_REALM, query = "delete from LaunchEntity l where l.realmId = :realmId"),
         @NamedQuery(name = LaunchEntity.DELETE_OF_CLIENT, query = "delete from LaunchEntity l where l.realmId = :realmId and l.clientId = :clientId"),
 })
-public class LaunchEntity {
+public class LaunchEntity implements AsynchronousCommitAllowed {
 
     static final String DELETE_EXPIRED = "smartLaunch.deleteExpired";
     static final String DELETE_OF_REALM = "smartLaunch.deleteOfRealm";
