@@ -63,7 +63,7 @@ public class LaunchEntity implements AsynchronousCommitAllowed {
     public LaunchEntity() {
     }
 
-    LaunchEntity(String id, String realmId, String clientId, long expires, String data) {
+    public LaunchEntity(String id, String realmId, String clientId, long expires, String data) {
         this.id = id;
         this.realmId = realmId;
         this.clientId = clientId;

@@ -33,6 +33,9 @@ final class LaunchRows {
      */
     static final String NATIVE_SPACES = "org.hibernate.query.native.spaces";
     private static final int FIRST_ID_PARAMETER = 4;
+    /** A dropped launch's row made a new launch's: the new id, record and expiry, then realm, client, offline flag (false), the old id. */
+    static final String REUSE = "update {h-schema}SMART_LAUNCH set ID = ?1, DATA = ?2, EXPIRES = ?3"
+            + " where REALM_ID = ?4 and CLIENT_ID = ?5 and OFFLINE_FLAG = ?6 and ID = ?7";
 
     private final EntityManager em;
 
@@ -58,6 +61,37 @@ final class LaunchRows {
     }
 
     /**
+     * Writes the row of a launch being staged, and deletes the rows of the launches its client session dropped for it
+     * ({@link #deleteOnline}). The oldest dropped row, when no offline session holds it, becomes the new launch's row:
+     * a session that keeps its most launches drops one at each new launch, and one statement then does what an insert
+     * and a delete did (on a database server, one round trip instead of two).
+     *
+     * @param dropped ids of the launches dropped for this one, oldest first
+     */
+    void store(RealmModel realm, ClientModel client, String launchId, String sealed, long now, List<String> dropped) {
+        if (!dropped.isEmpty() && reuse(realm, client, dropped.get(0), launchId, sealed, now)) {
+            deleteOnline(realm, client, dropped.subList(1, dropped.size()));
+            return;
+        }
+        insert(realm, client, launchId, sealed, now);
+        deleteOnline(realm, client, dropped);
+    }
+
+    /** Turns the row of a dropped launch that no offline session holds into the row of a new launch; false when there is none. */
+    private boolean reuse(RealmModel realm, ClientModel client, String droppedId, String launchId, String sealed, long now) {
+        return em.createNativeQuery(REUSE)
+                .setHint(NATIVE_SPACES, LaunchEntity.class)
+                .setParameter(1, launchId)
+                .setParameter(2, sealed)
+                .setParameter(3, now + onlineLifespan(realm))
+                .setParameter(4, realm.getId())
+                .setParameter(5, client.getId())
+                .setParameter(6, Boolean.FALSE)
+                .setParameter(7, droppedId)
+                .executeUpdate() == 1;
+    }
+
+    /**
      * Deletes these launches of this realm and client that no offline session holds: one statement per
      * {@value #IDS_PER_DELETE} ids, nothing read first, and no error for a row that is already gone (another request of
      * the same session may have pruned it). A launch that tokens of an offline session were issued for keeps its row: that
@@ -69,6 +103,9 @@ final class LaunchRows {
      * flag is a parameter, since not every database Keycloak supports has boolean literals.
      */
     void deleteOnline(RealmModel realm, ClientModel client, Collection<String> launchIds) {
+        if (launchIds.isEmpty()) {
+            return;
+        }
         List<String> ids = List.copyOf(launchIds);
         for (int from = 0; from < ids.size(); from += IDS_PER_DELETE) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IDS_PER_DELETE));

@@ -89,9 +89,9 @@ public final class LaunchStore {
         RealmModel realm = authSession.getRealm();
         ClientModel client = authSession.getClient();
         String launchId = context.launchId();
-        makeRoom(session, authSession, clinician, Math.max(1, kept));
+        List<String> dropped = makeRoom(session, authSession, clinician, Math.max(1, kept));
         String sealed = seal(session, realm, client, new StoredLaunch(context, tokens));
-        LaunchRows.of(session).insert(realm, client, launchId, sealed, Time.currentTime());
+        LaunchRows.of(session).store(realm, client, launchId, sealed, Time.currentTime(), dropped);
         authSession.setClientNote(Smart.NOTE_LAUNCH_RECORD_PREFIX + launchId, ROW_MARKER);
         String challenge = authSession.getClientNote(OIDCLoginProtocol.CODE_CHALLENGE_PARAM);
         if (challenge == null || challenge.isBlank()) {
@@ -330,27 +330,29 @@ public final class LaunchStore {
         return String.format("%011x", Time.currentTimeMillis()) + ID_SEPARATOR + SecretGenerator.getInstance().randomString(16);
     }
 
-    /** The client session of this app in the clinician's own session that the login will be attached to, pruned. */
-    private static void makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician, int kept) {
+    /**
+     * Prunes the client session of this app in the clinician's own session that the login will be attached to; returns
+     * the ids of the dropped launches that have rows, oldest first.
+     */
+    private static List<String> makeRoom(KeycloakSession session, AuthenticationSessionModel authSession, UserModel clinician, int kept) {
         UserSessionModel own = session.sessions().getUserSession(authSession.getRealm(), authSession.getParentSession().getId());
         if (own == null || own.getUser() == null || !own.getUser().getId().equals(clinician.getId())) {
-            return;
+            return List.of();
         }
         AuthenticatedClientSessionModel clientSession = own.getAuthenticatedClientSessionByClient(authSession.getClient().getId());
-        if (clientSession != null) {
-            prune(session, clientSession, kept - 1);
-        }
+        return clientSession == null ? List.of() : prune(clientSession, kept - 1);
     }
 
     /**
      * Keeps at most {@code keep} launches of a client session, dropping the oldest (ids made before launch ids carried
-     * their time count as the oldest); writes nothing when there are no more than that. A dropped launch's row goes too,
-     * unless tokens of an offline session were issued for it: that session holds the launch still.
+     * their time count as the oldest); writes nothing when there are no more than that. Returns the ids of the dropped
+     * launches that have rows, oldest first: their rows go with them ({@link LaunchRows#store}), unless tokens of an
+     * offline session were issued for them, since that session holds the launch still.
      */
-    static void prune(KeycloakSession session, AuthenticatedClientSessionModel clientSession, int keep) {
+    static List<String> prune(AuthenticatedClientSessionModel clientSession, int keep) {
         List<String> ids = launchIds(clientSession);
         if (ids.size() <= keep) {
-            return;
+            return List.of();
         }
         ids.sort(Comparator.comparing((String id) -> id.indexOf(ID_SEPARATOR) == ORDERED_PREFIX_LENGTH).thenComparing(id -> id));
         List<String> rows = new ArrayList<>();
@@ -363,9 +365,7 @@ public final class LaunchStore {
                 clientSession.removeNote(TOKENS_PREFIX + id);
             }
         }
-        if (!rows.isEmpty()) {
-            LaunchRows.of(session).deleteOnline(clientSession.getRealm(), clientSession.getClient(), rows);
-        }
+        return rows;
     }
 
     private static String aad(RealmModel realm, ClientModel client, String launchId, String kind) {

@@ -56,7 +56,7 @@ class LaunchStorePruneTest {
         Collections.shuffle(shuffled, new Random(42));
         shuffled.forEach(this::stage);
 
-        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
 
         List<String> kept = LaunchStore.launchIds(clientSession);
         assertThat(kept).containsExactlyInAnyOrderElementsOf(ids.subList(ids.size() - LaunchStore.DEFAULT_LAUNCHES_KEPT, ids.size()));
@@ -72,7 +72,7 @@ class LaunchStorePruneTest {
         }
         ids.forEach(this::stage);
 
-        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT - 1);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT - 1);
 
         assertThat(LaunchStore.launchIds(clientSession)).containsExactlyInAnyOrderElementsOf(ids.subList(1, ids.size()));
     }
@@ -81,7 +81,7 @@ class LaunchStorePruneTest {
     void within_the_limit_nothing_is_dropped() {
         stage(LaunchStore.newLaunchId());
         stage(LaunchStore.newLaunchId());
-        LaunchStore.prune(mock(KeycloakSession.class), clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
+        LaunchStore.prune(clientSession, LaunchStore.DEFAULT_LAUNCHES_KEPT);
         assertThat(notes).hasSize(4);
     }
 }

@@ -8,8 +8,10 @@ import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.persistence.EntityExistsException;
 import jakarta.persistence.EntityManager;
@@ -28,6 +30,9 @@ public final class MemoryLaunchTable {
 
     public final Map<String, LaunchEntity> rows = new ConcurrentHashMap<>();
 
+    /** The native statements run on this table, in order. */
+    public final List<String> statements = new CopyOnWriteArrayList<>();
+
     /** A table of its own, served by {@code session}. */
     public static MemoryLaunchTable in(KeycloakSession session) {
         return new MemoryLaunchTable().servedBy(session);
@@ -45,22 +50,15 @@ public final class MemoryLaunchTable {
             return null;
         }).when(em).persist(any(LaunchEntity.class));
         doAnswer(i -> rows.remove(i.<LaunchEntity>getArgument(0).getId())).when(em).remove(any(LaunchEntity.class));
-        when(em.createNativeQuery(anyString())).thenAnswer(i -> deleteOnlineOfIds(i.getArgument(0)));
+        when(em.createNativeQuery(anyString())).thenAnswer(i -> nativeStatement(i.getArgument(0)));
         JpaConnectionProvider jpa = mock(JpaConnectionProvider.class);
         when(jpa.getEntityManager()).thenReturn(em);
         when(session.getProvider(JpaConnectionProvider.class)).thenReturn(jpa);
         return this;
     }
 
-    /**
-     * The delete of launches by id, of one realm and client, not held offline ({@code LaunchRows}): parameter 1 is the
-     * realm, 2 the client, 3 the offline flag, the others the ids. Any other statement fails the test.
-     */
-    private Query deleteOnlineOfIds(String sql) {
-        if (!sql.matches("delete from \\{h-schema\\}SMART_LAUNCH where REALM_ID = \\?1 and CLIENT_ID = \\?2 and OFFLINE_FLAG = \\?3"
-                + " and ID in \\(\\?4(, \\?\\d+)*\\)")) {
-            throw new AssertionError("unexpected statement: " + sql);
-        }
+    /** The native statements of {@code LaunchRows}, run on this table; any other statement fails the test. */
+    private Query nativeStatement(String sql) {
         Map<Integer, Object> parameters = new ConcurrentHashMap<>();
         Query query = mock(Query.class);
         when(query.setHint(anyString(), any())).thenReturn(query);
@@ -68,6 +66,17 @@ public final class MemoryLaunchTable {
             parameters.put(i.getArgument(0), i.getArgument(1));
             return query;
         });
+        statements.add(sql);
+        if (sql.equals("update {h-schema}SMART_LAUNCH set ID = ?1, DATA = ?2, EXPIRES = ?3"
+                + " where REALM_ID = ?4 and CLIENT_ID = ?5 and OFFLINE_FLAG = ?6 and ID = ?7")) {
+            when(query.executeUpdate()).thenAnswer(i -> reuse(parameters));
+            return query;
+        }
+        if (!sql.matches("delete from \\{h-schema\\}SMART_LAUNCH where REALM_ID = \\?1 and CLIENT_ID = \\?2 and OFFLINE_FLAG = \\?3"
+                + " and ID in \\(\\?4(, \\?\\d+)*\\)")) {
+            throw new AssertionError("unexpected statement: " + sql);
+        }
+        // The delete of launches by id, of one realm and client, not held offline: realm, client, offline flag, the ids.
         when(query.executeUpdate()).thenAnswer(i -> {
             int deleted = 0;
             for (int p = 4; parameters.containsKey(p); p++) {
@@ -81,5 +90,18 @@ public final class MemoryLaunchTable {
             return deleted;
         });
         return query;
+    }
+
+    /** A dropped launch's row made a new launch's: new id, record and expiry; realm, client, offline flag, old id. */
+    private int reuse(Map<Integer, Object> parameters) {
+        LaunchEntity old = rows.get((String) parameters.get(7));
+        if (old == null || !old.getRealmId().equals(parameters.get(4)) || !old.getClientId().equals(parameters.get(5))
+                || !parameters.get(6).equals(old.isOffline()) || rows.containsKey((String) parameters.get(1))) {
+            return 0;
+        }
+        rows.remove(old.getId());
+        rows.put((String) parameters.get(1), new LaunchEntity((String) parameters.get(1), old.getRealmId(), old.getClientId(),
+                (Long) parameters.get(3), (String) parameters.get(2)));
+        return 1;
     }
 }
