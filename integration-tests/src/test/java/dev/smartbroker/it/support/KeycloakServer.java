@@ -29,15 +29,17 @@ public final class KeycloakServer implements AutoCloseable {
 
     /**
      * The database Keycloak runs on: H2 in a file of its data directory (the tests, and by default the benchmarks), or
-     * a PostgreSQL server as in production ({@code -Dbench.database=postgres} of the launch benchmark).
+     * a PostgreSQL server as in production ({@code -Dit.keycloak.database=postgres}, see {@link Environment#DATABASE_PROPERTY}).
      *
      * @param kind Keycloak's {@code db} build option
      */
     public record Database(String kind, String url, String username, String password) {
 
+        private static final String H2 = "dev-file";
+
         /** H2 in AUTO_SERVER mode on {@code port}: see {@link KeycloakServer#jdbcUrl(Path, int)}. */
         static Database h2(Path data, int port) {
-            return new Database("dev-file", jdbcUrl(data, port), "sa", "password");
+            return new Database(H2, jdbcUrl(data, port), "sa", "password");
         }
 
         public static Database postgres(String url, String username, String password) {
@@ -45,11 +47,12 @@ public final class KeycloakServer implements AutoCloseable {
         }
 
         boolean h2() {
-            return "dev-file".equals(kind);
+            return H2.equals(kind);
         }
 
-        List<String> buildOptions() {
-            List<String> options = new ArrayList<>(List.of("--db=" + kind));
+        /** {@code kc.sh build}'s options for a database of this kind; null stands for H2. */
+        static List<String> buildOptions(Database database) {
+            List<String> options = new ArrayList<>(List.of("--db=" + (database != null ? database.kind() : H2)));
             options.addAll(BUILD_OPTIONS);
             return options;
         }
@@ -94,6 +97,7 @@ public final class KeycloakServer implements AutoCloseable {
                                        List<String> runtimeOptions, Path log, Database database) throws IOException {
         Files.createDirectories(log.getParent());
         deployProviders(home, providers);
+        buildIfNeeded(home, log.resolveSibling("keycloak-build.log"), Database.buildOptions(database));
 
         Path data = home.resolve("data");
         deleteTree(data);
@@ -105,7 +109,6 @@ public final class KeycloakServer implements AutoCloseable {
         int httpPort = ports.port(0);
         int managementPort = ports.port(1);
         Database db = database != null ? database : Database.h2(data, ports.port(2));
-        buildIfNeeded(home, log.resolveSibling("keycloak-build.log"), db.buildOptions());
         List<String> command = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
                 "--http-enabled=true", "--http-host=127.0.0.1", "--http-port=" + httpPort,
                 "--http-management-port=" + managementPort, "--hostname-strict=false", "--cache=local", "--import-realm",

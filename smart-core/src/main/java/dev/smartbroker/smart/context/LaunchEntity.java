@@ -22,8 +22,8 @@ import org.keycloak.connections.jpa.AsynchronousCommitAllowed;
  * on PostgreSQL, a transaction that writes only such rows does not wait for its write-ahead log to reach the disk.
  * What a database crash can then lose is the last moment's writes, as for the sessions: a launch staged in it fails
  * closed (no context); a refresh of its EHR tokens is lost and made again at the next call (where the EHR rotates
- * refresh tokens, the launch is then over). Without it, the EHR callback, the one request of a
- * launch that writes a row here, waited for the disk where a stock login does not (docs/architecture.md §8.4).
+ * refresh tokens, the launch is then over). Without it, the EHR callback, the one request of a launch that writes a
+ * row here, waited for the disk where a stock login does not (docs/architecture.md §8.4).
  */
 @Entity
 @Table(name = "SMART_LAUNCH")
