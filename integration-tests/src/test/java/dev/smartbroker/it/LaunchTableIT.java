@@ -168,6 +168,11 @@ class LaunchTableIT {
         assertThat(refreshed.status()).as(refreshed.json().toString()).isEqualTo(200);
         assertThat(refreshed.accessTokenClaims().path("smart_launch").asText()).isEqualTo(launchId);
         assertThat(refreshed.json().path("patient").asText()).isEqualTo("12724065");
+        assertThat(refreshed.accessTokenClaims().path("patient").asText()).isEqualTo("12724065");
+        // Keycloak builds the ID token of an offline refresh on a context of its own: it still has the launch's claims.
+        assertThat(refreshed.idTokenClaims().path("fhirUser").asText()).as(refreshed.idTokenClaims().toString())
+                .isEqualTo(launch.tokens().idTokenClaims().path("fhirUser").asText()).isNotEmpty();
+        assertThat(refreshed.idTokenClaims().path("patient").asText()).isEqualTo(launch.tokens().idTokenClaims().path("patient").asText());
     }
 
     @Test

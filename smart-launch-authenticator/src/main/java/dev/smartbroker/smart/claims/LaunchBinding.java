@@ -83,9 +83,15 @@ public final class LaunchBinding {
         }
         // Userinfo (Authorization header or access_token form field) and introspection (token form field).
         String bearer = bearer(request);
+        MultivaluedMap<String, String> form = form(request);
         if (bearer == null) {
-            MultivaluedMap<String, String> form = form(request);
             bearer = form.getFirst(OAuth2Constants.ACCESS_TOKEN) != null ? form.getFirst(OAuth2Constants.ACCESS_TOKEN) : form.getFirst("token");
+        }
+        if (bearer == null && OAuth2Constants.REFRESH_TOKEN.equals(form.getFirst(OAuth2Constants.GRANT_TYPE))) {
+            // The refresh of an offline token: Keycloak builds its ID token on a context of its own, made for the
+            // offline session, which does not say the grant type (docs/keycloak-notes.md). The refresh token
+            // redeemed, which Keycloak has just verified, still names the launch.
+            bearer = form.getFirst(OAuth2Constants.REFRESH_TOKEN);
         }
         return claim(session, bearer).map(LaunchStore.Bound::of);
     }

@@ -255,6 +255,31 @@ class LaunchBindingTest {
         }
 
         @Test
+        void the_id_token_of_an_offline_refresh_keeps_the_launch_though_its_context_does_not_say_the_grant() {
+            stage(appSession, app, L1, "patient-1", V1);
+            stage(appSession, app, L2, "patient-2", V2);
+            signed("offline-token-of-L1", L1);
+            request(MediaType.APPLICATION_FORM_URLENCODED_TYPE, null,
+                    Map.of(OAuth2Constants.GRANT_TYPE, OAuth2Constants.REFRESH_TOKEN, OAuth2Constants.REFRESH_TOKEN, "offline-token-of-L1"));
+
+            assertThat(LaunchBinding.resolve(session, context(appSession, null))).get().extracting(LaunchContext::patient)
+                    .isEqualTo("patient-1");
+        }
+
+        @Test
+        void a_refresh_token_in_the_form_does_not_outrank_the_access_token_presented() {
+            stage(appSession, app, L1, "patient-1", V1);
+            stage(appSession, app, L2, "patient-2", V2);
+            signed("access-token-of-L1", L1);
+            signed("refresh-token-of-L2", L2);
+            request(MediaType.APPLICATION_FORM_URLENCODED_TYPE, "Bearer access-token-of-L1",
+                    Map.of(OAuth2Constants.GRANT_TYPE, OAuth2Constants.REFRESH_TOKEN, OAuth2Constants.REFRESH_TOKEN, "refresh-token-of-L2"));
+
+            assertThat(LaunchBinding.resolve(session, context(appSession, null))).get().extracting(LaunchContext::patient)
+                    .isEqualTo("patient-1");
+        }
+
+        @Test
         void a_token_keycloak_did_not_sign_carries_no_launch() {
             stage(appSession, app, L1, "patient-1", V1);
             when(tokens.decode(eq("forged"), eq(JsonWebToken.class))).thenReturn(null);
