@@ -52,10 +52,12 @@ public final class LaunchBinding {
         return context;
     }
 
-    /** The answer already found for this token response, when it is the context of {@code launchId}. */
-    static Optional<LaunchContext> known(ClientSessionContext clientSessionCtx, String launchId) {
-        LaunchContext cached = clientSessionCtx.getAttribute(ATTRIBUTE, LaunchContext.class);
-        return cached != null && cached != NONE && launchId.equals(cached.launchId()) ? Optional.of(cached) : Optional.empty();
+    /**
+     * Whether the launch of this token response was already looked up (by the mappers, from the same code verifier or
+     * refresh token); {@link #resolve} then answers from that, without another lookup.
+     */
+    static boolean answered(ClientSessionContext clientSessionCtx) {
+        return clientSessionCtx.getAttribute(ATTRIBUTE, LaunchContext.class) != null;
     }
 
     /** Remembers the answer, e.g. when it was found from the code data rather than the request. */

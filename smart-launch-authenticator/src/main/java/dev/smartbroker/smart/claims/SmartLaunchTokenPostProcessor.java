@@ -44,15 +44,18 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
         OAuth2Code code = context.code();
         Optional<LaunchContext> launch;
         if (code != null) {
-            launch = LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
-                    .flatMap(bound -> context(clientSessionCtx, clientSession, bound));
+            launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx)
+                    : LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
+                            .flatMap(bound -> LaunchStore.context(session, clientSession, bound));
             LaunchBinding.remember(clientSessionCtx, launch);
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
             if (launch.isPresent() && TokenUtil.isOfflineTokenRequested(clientSessionCtx.getScopeString())) {
                 LaunchStore.keepForOffline(session, clientSession, launch.get().launchId());
             }
         } else if (context.requestRefreshToken() != null) {
-            launch = launchOf(context.requestRefreshToken()).flatMap(id -> context(clientSessionCtx, clientSession, LaunchStore.Bound.of(id)));
+            LOG.warnf("DEBUG-PP answered=%s resolved=%s claim=%s grant=%s offline=%s", LaunchBinding.answered(clientSessionCtx), LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx).isPresent() : null, launchOf(context.requestRefreshToken()).orElse(null), clientSessionCtx.getAttribute(org.keycloak.models.Constants.GRANT_TYPE, String.class), clientSession.getUserSession().isOffline());
+            launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx)
+                    : launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
         } else {
             launch = LaunchBinding.resolve(session, clientSessionCtx);
@@ -66,13 +69,6 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
             }
             LOG.tracef("Tokens of client %s bound to launch %s", clientSession.getClient().getClientId(), l.launchId());
         });
-    }
-
-    /** The launch's context: as the mappers of this token response already opened it, or opened now. */
-    private Optional<LaunchContext> context(ClientSessionContext clientSessionCtx, AuthenticatedClientSessionModel clientSession,
-                                            LaunchStore.Bound bound) {
-        Optional<LaunchContext> known = LaunchBinding.known(clientSessionCtx, bound.launchId());
-        return known.isPresent() ? known : LaunchStore.context(session, clientSession, bound);
     }
 
     private static Optional<String> launchOf(RefreshToken token) {

@@ -227,6 +227,20 @@ class LaunchBindingTest {
         }
 
         @Test
+        void the_post_processor_does_not_look_the_binding_up_again_after_the_mappers() {
+            stage(appSession, app, L1, "patient-1", V1);
+            AccessToken accessToken = new AccessToken();
+            ClientSessionContext exchange = context(appSession, OAuth2Constants.AUTHORIZATION_CODE);
+            request(MediaType.APPLICATION_FORM_URLENCODED_TYPE, null, Map.of(OAuth2Constants.CODE_VERIFIER, V1));
+            assertThat(LaunchBinding.resolve(session, exchange)).as("the mappers' answer").isPresent();
+            store.records.clear();
+
+            new SmartLaunchTokenPostProcessor(session).process(new TokenPostProcessorContext(code(V1), null, null, accessToken, exchange));
+
+            assertThat(accessToken.getOtherClaims()).containsEntry(Smart.CLAIM_LAUNCH_ID, L1);
+        }
+
+        @Test
         void the_post_processor_takes_the_context_the_mappers_opened_for_the_same_launch() {
             stage(appSession, app, L1, "patient-1", V1);
             AccessToken accessToken = new AccessToken();
