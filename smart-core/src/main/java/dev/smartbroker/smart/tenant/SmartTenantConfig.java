@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import dev.smartbroker.smart.Smart;
 import dev.smartbroker.smart.SmartProfile;
@@ -29,6 +30,12 @@ import org.keycloak.utils.KeycloakSessionUtil;
  * (no token storage, no userinfo call, signature validation always on); where EHRs differ, the profile decides.
  */
 public class SmartTenantConfig extends FixedOidcSwitches {
+
+    /** Between the entries of a list field: the admin console's {@code ##}, white space or commas. */
+    private static final Pattern LIST_SEPARATORS = Pattern.compile("##|[\\s,]+");
+    /** Between scopes. A config is built for every request that touches the tenant: compiled once, not per split. */
+    private static final Pattern SPACES = Pattern.compile("\\s+");
+    private static final Pattern ENTRY_SEPARATORS = Pattern.compile("##|\\R");
 
     // Keys of the config map (admin console, REST, realm import), shared by every profile.
     public static final String FHIR_BASE_URL = "fhirBaseUrl";
@@ -111,7 +118,7 @@ public class SmartTenantConfig extends FixedOidcSwitches {
 
     /** Hosts besides the FHIR host whose endpoints this tenant's discovery may name, lower case. */
     public Set<String> authorizationHosts() {
-        return words(AUTHORIZATION_HOSTS, "##|[\\s,]+", true);
+        return words(AUTHORIZATION_HOSTS, LIST_SEPARATORS, true);
     }
 
     public String environment() {
@@ -144,7 +151,7 @@ public class SmartTenantConfig extends FixedOidcSwitches {
 
     /** The scopes the admin listed, in order, without duplicates. */
     public List<String> configuredScopes() {
-        return List.copyOf(words(SCOPES, "\\s+", false));
+        return List.copyOf(words(SCOPES, SPACES, false));
     }
 
     /**
@@ -182,7 +189,7 @@ public class SmartTenantConfig extends FixedOidcSwitches {
      * registration, each naming its apps.
      */
     public Set<String> launchApps() {
-        return words(LAUNCH_APPS, "##|[\\s,]+", false);
+        return words(LAUNCH_APPS, LIST_SEPARATORS, false);
     }
 
     /** The client id of backend-services assertions (Cerner: the System Account), if configured. */
@@ -206,7 +213,7 @@ public class SmartTenantConfig extends FixedOidcSwitches {
             if (colon <= 0) {
                 continue;
             }
-            Set<String> scopes = new LinkedHashSet<>(Arrays.asList(entry.substring(colon + 1).trim().split("\\s+")));
+            Set<String> scopes = new LinkedHashSet<>(Arrays.asList(SPACES.split(entry.substring(colon + 1).trim())));
             scopes.removeIf(String::isBlank);
             grants.computeIfAbsent(entry.substring(0, colon).trim(), k -> new LinkedHashSet<>()).addAll(scopes);
         }
@@ -216,7 +223,7 @@ public class SmartTenantConfig extends FixedOidcSwitches {
     /** The grant entries as entered, blank ones left out. */
     List<String> rawBackendServicesGrants() {
         String v = getConfig().get(BACKEND_SERVICES_GRANTS);
-        return v == null ? List.of() : Arrays.stream(v.split("##|\\R")).filter(e -> !e.isBlank()).map(String::trim).toList();
+        return v == null ? List.of() : Arrays.stream(ENTRY_SEPARATORS.split(v)).filter(e -> !e.isBlank()).map(String::trim).toList();
     }
 
     private Optional<String> text(String key) {
@@ -224,10 +231,10 @@ public class SmartTenantConfig extends FixedOidcSwitches {
         return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
     }
 
-    private Set<String> words(String key, String separators, boolean lowerCase) {
+    private Set<String> words(String key, Pattern separators, boolean lowerCase) {
         Set<String> words = new LinkedHashSet<>();
         text(key).ifPresent(v -> {
-            for (String word : v.split(separators)) {
+            for (String word : separators.split(v)) {
                 if (!word.isBlank()) {
                     words.add(lowerCase ? word.trim().toLowerCase(Locale.ROOT) : word.trim());
                 }
