@@ -53,7 +53,6 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
                 LaunchStore.keepForOffline(session, clientSession, launch.get().launchId());
             }
         } else if (context.requestRefreshToken() != null) {
-            LOG.warnf("DEBUG-PP answered=%s resolved=%s claim=%s grant=%s offline=%s", LaunchBinding.answered(clientSessionCtx), LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx).isPresent() : null, launchOf(context.requestRefreshToken()).orElse(null), clientSessionCtx.getAttribute(org.keycloak.models.Constants.GRANT_TYPE, String.class), clientSession.getUserSession().isOffline());
             launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx)
                     : launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
             LaunchBinding.remember(clientSessionCtx, launch);
