@@ -18,7 +18,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -165,11 +167,29 @@ class SampleAppTabsIT {
     private String refreshNow(String before) {
         WebElement old = browser.findElement(By.id("at-jti"));
         browser.findElement(By.id("refresh-now")).click();
-        wait.until(ExpectedConditions.stalenessOf(old));
+        wait.until(d -> isGone(old));
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("context")));
         String after = text("at-jti");
         assertThat(after).isNotBlank().isNotEqualTo(before);
         return after;
+    }
+
+    /**
+     * Whether the page that held this element was replaced. Besides Selenium's stale-element error, ChromeDriver may
+     * answer "Node with given id does not belong to the document" while the old page is being torn down.
+     */
+    private static boolean isGone(WebElement element) {
+        try {
+            element.isEnabled();
+            return false;
+        } catch (StaleElementReferenceException e) {
+            return true;
+        } catch (WebDriverException e) {
+            if (e.getMessage() != null && e.getMessage().contains("does not belong to the document")) {
+                return true;
+            }
+            throw e;
+        }
     }
 
     /** The page of the current tab shows this patient, in the banner (read from FHIR) and in both tokens. */
