@@ -1,6 +1,7 @@
 package dev.smartbroker.smart.claims;
 
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import dev.smartbroker.smart.Smart;
 import dev.smartbroker.smart.context.LaunchContext;
@@ -44,18 +45,15 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
         OAuth2Code code = context.code();
         Optional<LaunchContext> launch;
         if (code != null) {
-            launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx)
-                    : LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
-                            .flatMap(bound -> LaunchStore.context(session, clientSession, bound));
-            LaunchBinding.remember(clientSessionCtx, launch);
+            launch = answer(clientSessionCtx, () -> LaunchStore.boundLaunch(session, clientSession.getClient(), code.getCodeChallenge())
+                    .flatMap(bound -> LaunchStore.context(session, clientSession, bound)));
             LaunchStore.releaseBinding(session, code.getCodeChallenge());
             if (launch.isPresent() && TokenUtil.isOfflineTokenRequested(clientSessionCtx.getScopeString())) {
                 LaunchStore.keepForOffline(session, clientSession, launch.get().launchId());
             }
         } else if (context.requestRefreshToken() != null) {
-            launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx)
-                    : launchOf(context.requestRefreshToken()).flatMap(id -> LaunchStore.context(session, clientSession, id));
-            LaunchBinding.remember(clientSessionCtx, launch);
+            launch = answer(clientSessionCtx, () -> launchOf(context.requestRefreshToken())
+                    .flatMap(id -> LaunchStore.context(session, clientSession, id)));
         } else {
             launch = LaunchBinding.resolve(session, clientSessionCtx);
         }
@@ -68,6 +66,16 @@ final class SmartLaunchTokenPostProcessor implements TokenPostProcessor {
             }
             LOG.tracef("Tokens of client %s bound to launch %s", clientSession.getClient().getClientId(), l.launchId());
         });
+    }
+
+    /**
+     * The launch of this token response: as the mappers already decided it (from the same verifier or refresh token),
+     * or by {@code lookup} when no mapper ran; remembered for whatever runs after.
+     */
+    private Optional<LaunchContext> answer(ClientSessionContext clientSessionCtx, Supplier<Optional<LaunchContext>> lookup) {
+        Optional<LaunchContext> launch = LaunchBinding.answered(clientSessionCtx) ? LaunchBinding.resolve(session, clientSessionCtx) : lookup.get();
+        LaunchBinding.remember(clientSessionCtx, launch);
+        return launch;
     }
 
     private static Optional<String> launchOf(RefreshToken token) {
